@@ -1,0 +1,161 @@
+/* Types shared by gort's BPF programs (bpf/) and its C++ side (user/).
+ *
+ * Plain fixed-width C types only: the same bytes are written by BPF and read by C++, so every
+ * struct here is 8-byte aligned with explicit padding, and user/probes static_asserts the sizes.
+ */
+#ifndef GORT_BPF_SHARED_H
+#define GORT_BPF_SHARED_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u8.. __s64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define GORT_MAX_SYS_RANGES 16
+#define GORT_MAX_STW_REASON 32 /* stwReason is a uint8 enum with 17 values in Go 1.21-1.27 */
+
+/* How startTheWorldWithSema/stopTheWorldWithSema pass the pause boundaries, per Go version
+ * (../shared/notes/go-runtime.md §6.2). Chosen in user/target, never tested by version in BPF. */
+enum gort_stw_abi {
+	GORT_STW_ABI_NONE = 0,
+	/* 1.21: stopTheWorldWithSema(reason) AL; GC pauses start at runtime.work.pauseStart */
+	GORT_STW_ABI_REASON_AT_STOP = 1,
+	/* 1.22: startTheWorldWithSema(now, worldStop{reason, start}): RAX, BL, RCX */
+	GORT_STW_ABI_WORLDSTOP_START = 2,
+	/* 1.23+: worldStop{reason, startedStopping, finishedStopping, cpu}: RAX, BL, RCX, RDI, RSI */
+	GORT_STW_ABI_WORLDSTOP_STOPPING = 3,
+};
+
+/* Byte offsets of the runtime structs the probes read, from the target's DWARF. */
+struct gort_go_offsets {
+	__u32 g_goid;
+	__u32 g_startpc;
+	__u32 g_gopc;
+	__u32 g_m;
+	__u32 m_g0;
+	__u32 m_curg;
+};
+
+struct gort_addr_range {
+	__u64 lo, hi;
+};
+
+/* Per traced process (key: tgid as the host sees it). */
+struct gort_proc_config {
+	struct gort_go_offsets off;
+	/* g of the current thread = *(task->thread.fsbase + tls_g_offset): -8 for Go-linked
+	 * binaries, other values when cgo's C code owns TLS (runtime.tlsg vs PT_TLS). */
+	__s64 tls_g_offset;
+	/* Go 1.21 only: address of runtime.work.pauseStart, the start of GC pauses. */
+	__u64 work_pause_start_addr;
+	__u32 stw_abi;             /* enum gort_stw_abi */
+	/* While 1, the creation/exits are also recorded per goid so the goroutines found alive at
+	 * attach can be reconciled exactly with the ones the probes saw (user/session/baseline). */
+	__u32 baseline_phase;
+	__u32 nr_sys_ranges;
+	__u32 record_lifecycle;    /* 1: send every goroutine create/exit through the ring buffer */
+	/* Start functions of runtime-internal goroutines (name "runtime.*" except runtime.main), as
+	 * merged address ranges: runtime.NumGoroutine() does not count them (isSystemGoroutine). */
+	struct gort_addr_range sys_ranges[GORT_MAX_SYS_RANGES];
+};
+
+/* Cumulative counters per traced process since attach (key: tgid), updated atomically in BPF. */
+struct gort_proc_stats {
+	__u64 created;        /* user goroutines (what runtime.NumGoroutine counts) */
+	__u64 exited;
+	__u64 sys_created;    /* runtime-internal goroutines */
+	__u64 sys_exited;
+	__s64 live_delta;     /* created - exited: may go negative, goroutines older than attach exit */
+	__s64 peak_delta;     /* running maximum of live_delta */
+	__u64 gc_cycles;      /* completed GC cycles (gcMarkTermination), as MemStats.NumGC counts */
+	__u64 stw_pauses;
+	__u64 slow_syscalls;  /* goroutine syscalls >= threshold */
+	__u64 runtime_waits;  /* syscalls >= threshold made on g0: the runtime's idle waits */
+	__u64 lost_events;    /* ring buffer full or a map full: a fact that could not be kept */
+	__u64 _reserved;
+};
+
+struct gort_site_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 startpc; /* g.startpc: the function the goroutine runs (maybe a go wrapper) */
+	__u64 gopc;    /* g.gopc: PC of the go statement */
+};
+
+struct gort_site_stats {
+	__u64 created;
+	__u64 exited;
+};
+
+struct gort_goid_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 goid;
+};
+
+enum gort_syscall_kind {
+	GORT_SYSCALL_GOROUTINE = 0, /* made by a user goroutine (TLS g != g0) */
+	GORT_SYSCALL_RUNTIME = 1,   /* made on g0: futex sleeps, netpoll, ... */
+};
+
+struct gort_syscall_key {
+	__u32 tgid;
+	__u32 nr;
+	__u32 kind; /* enum gort_syscall_kind */
+	__u32 _pad;
+};
+
+struct gort_syscall_stats {
+	__u64 count;
+	__u64 total_ns;
+	__u64 max_ns;
+};
+
+/* Ring-buffer records. Every record starts with gort_event_header. */
+enum gort_event_kind {
+	GORT_EV_STW = 1,
+	GORT_EV_GC_CYCLE = 2,
+	GORT_EV_SLOW_SYSCALL = 3,
+	GORT_EV_GOROUTINE_CREATED = 4,
+	GORT_EV_GOROUTINE_EXITED = 5,
+};
+
+struct gort_event_header {
+	__u32 kind; /* enum gort_event_kind */
+	__u32 tgid;
+	__u64 ktime_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC, the clock of Go's nanotime() */
+};
+
+struct gort_stw_event {
+	struct gort_event_header hdr;
+	__u64 start_ns; /* the runtime's own start (worldStop.startedStopping / work.pauseStart) */
+	__u64 end_ns;   /* the `now` startTheWorldWithSema returned */
+	__u32 reason;   /* stwReason */
+	__u32 _pad;
+};
+
+struct gort_gc_event {
+	struct gort_event_header hdr;
+};
+
+struct gort_syscall_event {
+	struct gort_event_header hdr; /* ktime_ns: syscall exit */
+	__u64 duration_ns;
+	__u64 goid;
+	__u64 startpc;
+	__u64 gopc;
+	__u32 tid;
+	__u32 nr;
+	__u32 kind; /* enum gort_syscall_kind */
+	__u32 _pad;
+};
+
+struct gort_goroutine_event {
+	struct gort_event_header hdr;
+	__u64 goid;
+	__u64 startpc;
+	__u64 gopc;
+};
+
+#endif /* GORT_BPF_SHARED_H */

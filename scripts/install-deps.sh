@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything gort needs to build and test on a fresh Debian 12 (bookworm) machine, as root.
+#  - libbpf >= 1.4 and bpftool 7.5 come from bookworm-backports (bookworm's libbpf 1.1 lacks
+#    uprobe_multi and the skeleton features we use), so that suite is added to apt's sources.
+#  - Go toolchains for test targets: 1.19 (bookworm), 1.21-1.23 (backports) as system packages;
+#    1.24 (trixie) and 1.26/1.27 (sid) are fetched as .debs with a private apt state and unpacked
+#    into .toolchains/ in the project, so trixie/sid never enter the system's sources.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" != 0 ]; then echo "install-deps: run as root (apt-get needs it): sudo $0" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+
+backports=/etc/apt/sources.list.d/bookworm-backports.sources
+if [ ! -f "$backports" ]; then
+  cat > "$backports" <<'SRC'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  build-essential cmake ninja-build pkg-config clang llvm \
+  libcli11-dev libfmt-dev libgtest-dev libgmock-dev libcapstone-dev libzstd-dev \
+  nlohmann-json3-dev libelf-dev libdw-dev zlib1g-dev python3 procps file \
+  golang-1.19-go
+apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+  libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go
+
+# Newer Go toolchains from trixie/sid: a private apt state dir (its own sources, lists and cache),
+# `apt-get download`, then `dpkg -x` into .toolchains/. Nothing of it touches /etc/apt.
+fetch_go() { # suite version...
+  local suite=$1; shift
+  local state="$here/.toolchains/apt-$suite"
+  mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/debs"
+  cat > "$state/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
+SRC
+  local opts=(-o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists="$state/lists" -o Dir::Cache::Archives="$state/archives"
+              -o Dir::State::Status=/dev/null -o APT::Architecture=amd64
+              -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq
+  for v in "$@"; do
+    local dest="$here/.toolchains/go$v"
+    if [ -x "$dest/usr/lib/go-$v/bin/go" ]; then continue; fi
+    ( cd "$state/debs" && rm -f golang-"$v"-*.deb &&
+      apt-get "${opts[@]}" download "golang-$v-go" "golang-$v-src" )
+    rm -rf "$dest"; mkdir -p "$dest"
+    for deb in "$state/debs"/golang-"$v"-*.deb; do dpkg -x "$deb" "$dest"; done
+    "$dest/usr/lib/go-$v/bin/go" version
+  done
+}
+fetch_go trixie 1.24
+fetch_go sid 1.26 1.27
+echo "install-deps: done"

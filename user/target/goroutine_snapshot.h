@@ -1,0 +1,28 @@
+// The goroutines of a live process, read from its memory without probes: runtime.allgs is a
+// slice of *g holding every g the process ever had (dead ones are kept for reuse).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "user/target/go_binary.h"
+#include "user/target/process.h"
+
+namespace gort::target {
+
+struct GoroutineRecord {
+	uint64_t goid = 0;
+	uint32_t status = 0;  // g.atomicstatus without the _Gscan bit (0x1000)
+	uint64_t startpc = 0; // link-time address (load bias removed)
+	uint64_t gopc = 0;    // link-time address (load bias removed)
+};
+
+// _Gidle (0) and _Gdead (6) are not goroutines that exist.
+inline bool goroutine__alive(const GoroutineRecord &g) { return g.status != 0 && g.status != 6; }
+
+// Reads runtime.allgs/allglen. Throws UserError(unsupported) if the symbols or the g offsets
+// are missing. Values race with the running program; parked goroutines are stable.
+std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem,
+						      uint64_t load_bias);
+
+} // namespace gort::target
