@@ -1,0 +1,120 @@
+// The JSON schema of `top --json` and `report --json`: a contract with scripts, so the key names
+// here are stable; new keys may be added, none renamed or removed.
+#include <ostream>
+
+#include "user/views/views.h"
+
+namespace gort::views {
+
+namespace {
+
+nlohmann::json pause__json(const session::PauseStats &p)
+{
+	return {
+		{"count", p.count},
+		{"total_ns", p.total_ns},
+		{"max_ns", p.max_ns},
+		{"p50_ns", p.p50_ns},
+		{"p99_ns", p.p99_ns},
+	};
+}
+
+nlohmann::json process__json(const session::ProcessSnapshot &p)
+{
+	nlohmann::json sites = nlohmann::json::array();
+	for (const auto &s : p.sites) {
+		sites.push_back({
+			{"function", s.function},
+			{"created_by", s.created_by},
+			{"created_at", s.created_at},
+			{"created", s.created},
+			{"exited", s.exited},
+			{"live", s.live},
+			{"system", s.system},
+		});
+	}
+
+	nlohmann::json by_reason = nlohmann::json::object();
+	for (const auto &[reason, stats] : p.stw_by_reason)
+		by_reason[reason] = pause__json(stats);
+
+	nlohmann::json syscalls = nlohmann::json::array();
+	for (const auto &s : p.syscalls) {
+		nlohmann::json by_function = nlohmann::json::object();
+		for (const auto &[function, n] : s.by_function)
+			by_function[function] = n;
+		syscalls.push_back({
+			{"name", s.name},
+			{"count", s.count},
+			{"total_ns", s.total_ns},
+			{"max_ns", s.max_ns},
+			{"by_function", by_function},
+		});
+	}
+
+	// Runtime waits happen on g0, so they have no goroutine function to attribute them to.
+	nlohmann::json runtime_waits = nlohmann::json::array();
+	for (const auto &w : p.runtime_waits) {
+		runtime_waits.push_back({
+			{"name", w.name},
+			{"count", w.count},
+			{"total_ns", w.total_ns},
+			{"max_ns", w.max_ns},
+		});
+	}
+
+	const auto &g = p.goroutines;
+	return {
+		{"pid", p.pid},
+		{"comm", p.comm},
+		{"exe", p.exe},
+		{"go_version", p.go_version},
+		{"exited", p.exited},
+		{"seconds", p.seconds},
+		{"goroutines",
+			{
+				{"created", g.created},
+				{"exited", g.exited},
+				{"live", g.live},
+				{"peak", g.peak},
+				{"live_at_attach", g.live_at_attach},
+				{"system_created", g.system_created},
+				{"system_exited", g.system_exited},
+				{"created_per_sec", p.created_per_sec},
+				{"exited_per_sec", p.exited_per_sec},
+			}},
+		{"sites", sites},
+		{"gc", {{"cycles", p.gc_cycles}}},
+		{"stw",
+			{
+				{"gc", pause__json(p.stw_gc)},
+				{"other", pause__json(p.stw_other)},
+				{"by_reason", by_reason},
+			}},
+		{"syscall_threshold_ns", p.syscall_threshold_ns},
+		{"syscalls", syscalls},
+		{"runtime_waits", runtime_waits},
+		{"lost_events", p.lost_events},
+	};
+}
+
+} // namespace
+
+nlohmann::json json__snapshot(const session::Snapshot &snap)
+{
+	nlohmann::json processes = nlohmann::json::array();
+	for (const auto &p : snap.processes)
+		processes.push_back(process__json(p));
+	return {{"time", snap.time}, {"processes", processes}};
+}
+
+void json__write_line(std::ostream &out, const session::Snapshot &snap)
+{
+	// comm and symbol names come from the target and need not be valid UTF-8; replacing bad
+	// bytes keeps the stream going where the default would throw mid-session.
+	out << json__snapshot(snap).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+	// A consumer piping NDJSON reads line by line and must see each interval as it happens.
+	out.flush();
+}
+
+} // namespace gort::views
