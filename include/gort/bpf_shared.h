@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #endif
 
-#define GORT_MAX_SYS_RANGES 16
+#define GORT_MAX_SYS_RANGES 64
 #define GORT_MAX_STW_REASON 32 /* stwReason is a uint8 enum with 17 values in Go 1.21-1.27 */
 
 /* How startTheWorldWithSema/stopTheWorldWithSema pass the pause boundaries, per Go version
@@ -110,6 +110,13 @@ struct gort_syscall_stats {
 	__u64 count;
 	__u64 total_ns;
 	__u64 max_ns;
+};
+
+/* In-flight syscall of a traced thread (key: tid). */
+struct gort_syscall_start {
+	__u64 ktime_ns;
+	__u32 nr;
+	__u32 tgid; /* so user space can drop the slots of a process that ended */
 };
 
 /* Ring-buffer records. Every record starts with gort_event_header. */

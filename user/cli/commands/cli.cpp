@@ -1,0 +1,107 @@
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "user/cli/commands/commands.h"
+#include "user/common/duration.h"
+#include "user/common/error.h"
+
+namespace gort::cli {
+
+namespace {
+
+std::chrono::nanoseconds parse_positive(const std::string &option, const std::string &text)
+{
+	auto d = duration__parse(text);
+	if (!d || d->count() <= 0)
+		throw UserError(ExitCode::usage, fmt::format("invalid {} '{}': use a positive duration like 500ms, 1s or 2m",
+							     option, text));
+	return *d;
+}
+
+struct TopArgs {
+	std::vector<int> pids;
+	std::string interval = "1s", duration, threshold = "1ms";
+	bool json = false;
+
+	void add_to(CLI::App *cmd, bool with_pids)
+	{
+		if (with_pids)
+			cmd->add_option("-p,--pid", pids, "PID of a Go process to trace (repeatable)");
+		cmd->add_option("--interval", interval, "refresh interval, e.g. 1s, 500ms")->capture_default_str();
+		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
+		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
+		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+	}
+
+	TopOptions resolve() const
+	{
+		TopOptions o;
+		for (int pid : pids) {
+			if (pid <= 0)
+				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
+			o.pids.push_back(pid);
+		}
+		o.interval = parse_positive("--interval", interval);
+		if (!duration.empty())
+			o.duration = parse_positive("--duration", duration);
+		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
+		o.json = json;
+		return o;
+	}
+};
+
+} // namespace
+
+int cli__run(int argc, char **argv)
+{
+	CLI::App app{"gort: trace the Go runtime of running processes with eBPF"};
+	app.require_subcommand(1);
+
+	bool ps_json = false;
+	auto *ps = app.add_subcommand("ps", "list the Go processes on this machine and whether gort can trace them");
+	ps->add_flag("--json", ps_json, "JSON array on stdout");
+
+	TopArgs top_args;
+	auto *top = app.add_subcommand("top", "live view of goroutines, GC, STW pauses and slow syscalls of Go processes");
+	top_args.add_to(top, true);
+
+	TopArgs demo_args;
+	auto *demo = app.add_subcommand("demo", "start a small Go service with problems and run `top` on it");
+	demo_args.add_to(demo, false);
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		std::string msg = e.what();
+		fmt::print(stderr, "gort: {} (see gort --help)\n", msg.empty() ? "invalid command line" : msg);
+		return static_cast<int>(ExitCode::usage);
+	}
+
+	try {
+		if (*ps)
+			return ps__run(ps_json);
+		if (*top) {
+			TopOptions o = top_args.resolve();
+			if (o.pids.empty())
+				throw UserError(ExitCode::usage, "gort top needs at least one process: gort top -p PID (find "
+								 "PIDs with gort ps)");
+			return top__run(o);
+		}
+		if (*demo)
+			return demo__run(demo_args.resolve());
+	} catch (const UserError &e) {
+		fmt::print(stderr, "gort: {}\n", e.what());
+		return static_cast<int>(e.code());
+	} catch (const std::exception &e) {
+		fmt::print(stderr, "gort: internal error: {}\n", e.what());
+		return static_cast<int>(ExitCode::failure);
+	}
+	return static_cast<int>(ExitCode::usage);
+}
+
+} // namespace gort::cli

@@ -1,0 +1,27 @@
+// The CLI's commands, each a function of parsed options returning an exit code. Parsing and
+// error-to-exit-code mapping live in cli.cpp; main.cpp only calls cli__run.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace gort::cli {
+
+struct TopOptions {
+	std::vector<pid_t> pids;
+	std::chrono::nanoseconds interval = std::chrono::seconds(1);
+	std::optional<std::chrono::nanoseconds> duration;
+	bool json = false;
+	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
+};
+
+int top__run(const TopOptions &opts);
+int ps__run(bool json);
+int demo__run(const TopOptions &opts);
+
+int cli__run(int argc, char **argv);
+
+} // namespace gort::cli

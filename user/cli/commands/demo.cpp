@@ -1,0 +1,83 @@
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "user/cli/commands/top.h"
+#include "user/common/error.h"
+
+namespace gort::cli {
+
+namespace {
+
+// The demo service is built by scripts/build-demo.sh next to the gort binary.
+std::string demo__target_path()
+{
+	std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+	std::filesystem::path target = self.parent_path() / "gort-demo-target";
+	if (!std::filesystem::exists(target))
+		throw UserError(ExitCode::failure, fmt::format("the demo program {} is not built: run scripts/build-demo.sh",
+							       target.string()));
+	return target;
+}
+
+// Owns the demo child: SIGTERM and reaped when gort leaves, however it leaves.
+class DemoChild {
+public:
+	explicit DemoChild(const std::string &path)
+	{
+		int ready[2];
+		if (pipe2(ready, O_CLOEXEC) != 0)
+			throw UserError(ExitCode::failure, fmt::format("pipe: {}", std::strerror(errno)));
+		pid_ = fork();
+		if (pid_ < 0)
+			throw UserError(ExitCode::failure, fmt::format("fork: {}", std::strerror(errno)));
+		if (pid_ == 0) {
+			close(ready[0]);
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			int devnull = open("/dev/null", O_RDWR);
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+			execl(path.c_str(), path.c_str(), static_cast<char *>(nullptr));
+			int err = errno;
+			(void)!write(ready[1], &err, sizeof err);
+			_exit(127);
+		}
+		close(ready[1]);
+		// The pipe closes on exec (O_CLOEXEC): only then is /proc/PID/exe the demo binary.
+		int err = 0;
+		ssize_t n = read(ready[0], &err, sizeof err);
+		close(ready[0]);
+		if (n == sizeof err)
+			throw UserError(ExitCode::failure, fmt::format("cannot start {}: {}", path, std::strerror(err)));
+	}
+	~DemoChild()
+	{
+		kill(pid_, SIGTERM);
+		waitpid(pid_, nullptr, 0);
+	}
+	pid_t pid() const { return pid_; }
+
+private:
+	pid_t pid_ = -1;
+};
+
+} // namespace
+
+int demo__run(const TopOptions &opts)
+{
+	session::Session session(session::SessionOptions{static_cast<uint64_t>(opts.syscall_threshold.count())});
+	DemoChild child(demo__target_path());
+	top__attach_all(session, {child.pid()});
+	return top__loop(session, opts);
+}
+
+} // namespace gort::cli

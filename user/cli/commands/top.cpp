@@ -1,0 +1,165 @@
+#include "user/cli/commands/top.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "user/views/views.h"
+
+namespace gort::cli {
+
+namespace {
+
+volatile sig_atomic_t stop_requested = 0;
+
+void on_stop_signal(int) { stop_requested = 1; }
+
+// SIGINT/SIGTERM only set a flag; the loop ends and every destructor runs (links detached).
+class StopSignals {
+public:
+	StopSignals()
+	{
+		stop_requested = 0;
+		struct sigaction sa {};
+		sa.sa_handler = on_stop_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int_);
+		sigaction(SIGTERM, &sa, &old_term_);
+	}
+	~StopSignals()
+	{
+		sigaction(SIGINT, &old_int_, nullptr);
+		sigaction(SIGTERM, &old_term_, nullptr);
+	}
+
+private:
+	struct sigaction old_int_ {}, old_term_ {};
+};
+
+// On a terminal: keys without Enter and no echo (for `q`), cursor hidden; restored on exit.
+class InteractiveTerminal {
+public:
+	InteractiveTerminal()
+	{
+		if (tcgetattr(STDIN_FILENO, &saved_) == 0) {
+			termios raw = saved_;
+			raw.c_lflag &= ~(ICANON | ECHO);
+			raw.c_cc[VMIN] = 0;
+			raw.c_cc[VTIME] = 0;
+			restore_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+		}
+		std::cout << "\x1b[?25l" << std::flush;
+	}
+	~InteractiveTerminal()
+	{
+		if (restore_)
+			tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+		std::cout << "\x1b[?25h" << std::flush;
+	}
+
+	bool quit_pressed()
+	{
+		pollfd pfd{STDIN_FILENO, POLLIN, 0};
+		if (::poll(&pfd, 1, 0) <= 0)
+			return false;
+		char c;
+		while (read(STDIN_FILENO, &c, 1) == 1)
+			if (c == 'q' || c == 'Q')
+				return true;
+		return false;
+	}
+
+	static std::pair<int, int> size()
+	{
+		winsize ws{};
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0)
+			return {ws.ws_col, ws.ws_row};
+		return {80, 24};
+	}
+
+private:
+	termios saved_{};
+	bool restore_ = false;
+};
+
+} // namespace
+
+void top__attach_all(session::Session &session, const std::vector<pid_t> &pids)
+{
+	for (pid_t pid : pids) {
+		session::AttachSummary s = session.attach(pid);
+		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
+	}
+	std::fflush(stderr);
+}
+
+int top__loop(session::Session &session, const TopOptions &opts)
+{
+	using clock = std::chrono::steady_clock;
+	StopSignals signals;
+	const bool interactive = !opts.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	std::optional<InteractiveTerminal> terminal;
+	if (interactive)
+		terminal.emplace();
+
+	auto render = [&](const session::Snapshot &snap) {
+		if (opts.json) {
+			views::json__write_line(std::cout, snap);
+		} else if (interactive) {
+			auto [w, h] = InteractiveTerminal::size();
+			std::cout << "\x1b[H\x1b[2J" << views::tui__render(snap, w, h) << std::flush;
+		} else {
+			views::text__write(std::cout, snap);
+			std::cout << std::flush;
+		}
+	};
+
+	const auto start = clock::now();
+	const auto deadline = opts.duration ? start + *opts.duration : clock::time_point::max();
+	auto next = start + opts.interval;
+	if (interactive)
+		render(session.snapshot());
+	while (!stop_requested) {
+		auto now = clock::now();
+		auto wake = std::min(next, deadline);
+		// Short polls so `q`, signals and ended processes are noticed promptly.
+		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count();
+		for (pid_t pid : session.poll(static_cast<int>(std::clamp<int64_t>(wait, 0, 100))))
+			if (!interactive)
+				fmt::print(stderr, "gort: PID {} exited\n", pid);
+		if (terminal && terminal->quit_pressed())
+			break;
+		if (!session.has_live_processes())
+			break;
+		now = clock::now();
+		if (now >= deadline)
+			break;
+		if (now >= next) {
+			render(session.snapshot());
+			while (next <= now)
+				next += opts.interval;
+		}
+	}
+	session.poll(0);
+	render(session.snapshot());
+	if (interactive)
+		std::cout << "\n";
+	std::cout << std::flush;
+	return 0;
+}
+
+int top__run(const TopOptions &opts)
+{
+	session::Session session(session::SessionOptions{static_cast<uint64_t>(opts.syscall_threshold.count())});
+	top__attach_all(session, opts.pids);
+	return top__loop(session, opts);
+}
+
+} // namespace gort::cli

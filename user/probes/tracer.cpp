@@ -1,0 +1,284 @@
+#include "user/probes/tracer.h"
+
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+
+#include "gort.skel.h"
+#include "user/common/error.h"
+#include "user/target/process.h"
+
+namespace gort::probes {
+
+static_assert(sizeof(gort_proc_config) == 56 + 16 * GORT_MAX_SYS_RANGES);
+static_assert(sizeof(gort_proc_stats) == 12 * 8);
+static_assert(sizeof(gort_site_key) == 24 && sizeof(gort_site_stats) == 16);
+static_assert(sizeof(gort_syscall_event) == 16 + 4 * 8 + 16);
+static_assert(sizeof(gort_stw_event) == 16 + 24);
+
+void LinkDeleter::operator()(bpf_link *link) const { bpf_link__destroy(link); }
+void SkeletonDeleter::operator()(gort_bpf *skel) const { gort_bpf__destroy(skel); }
+void RingBufferDeleter::operator()(ring_buffer *rb) const { ring_buffer__free(rb); }
+
+namespace {
+
+// libbpf's own messages are multi-line diagnostics; gort reports one line per failure itself.
+// GORT_DEBUG=1 shows them.
+int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
+{
+	static const bool debug = std::getenv("GORT_DEBUG") != nullptr;
+	if (!debug && level != LIBBPF_WARN)
+		return 0;
+	if (!debug)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+bool has_capability(int cap)
+{
+	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+	__user_cap_data_struct data[2]{};
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+void require_privileges()
+{
+	if (geteuid() == 0)
+		return;
+	// CAP_BPF (39) and CAP_PERFMON (38) suffice for uprobes and tracepoints since Linux 5.8.
+	if (has_capability(39) && has_capability(38))
+		return;
+	throw UserError(ExitCode::permission,
+			"gort needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
+}
+
+int ring_event(void *ctx, void *data, size_t size)
+{
+	if (size < sizeof(gort_event_header))
+		return 0;
+	gort_event_header hdr;
+	std::memcpy(&hdr, data, sizeof hdr);
+	static_cast<EventSink *>(ctx)->on_event(hdr, data, size);
+	return 0;
+}
+
+template <typename Key, typename Value, typename Pred>
+std::vector<std::pair<Key, Value>> map__collect(int fd, Pred keep)
+{
+	std::vector<std::pair<Key, Value>> out;
+	Key key{}, next{};
+	Key *prev = nullptr;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		Value v{};
+		if (keep(next) && bpf_map_lookup_elem(fd, &next, &v) == 0)
+			out.emplace_back(next, v);
+		key = next;
+		prev = &key;
+	}
+	return out;
+}
+
+template <typename Key, typename Pred>
+void map__delete_if(int fd, Pred match)
+{
+	std::vector<Key> doomed;
+	Key key{}, next{};
+	Key *prev = nullptr;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (match(next))
+			doomed.push_back(next);
+		key = next;
+		prev = &key;
+	}
+	for (auto &k : doomed)
+		bpf_map_delete_elem(fd, &k);
+}
+
+} // namespace
+
+Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink)
+{
+	require_privileges();
+	libbpf_set_print(libbpf_print);
+	skel_.reset(gort_bpf__open());
+	if (!skel_)
+		throw UserError(ExitCode::failure, fmt::format("cannot open gort's BPF object: {}", std::strerror(errno)));
+	skel_->rodata->slow_syscall_ns = opts.slow_syscall_ns;
+	if (int err = gort_bpf__load(skel_.get()); err) {
+		if (err == -EPERM || err == -EACCES)
+			throw UserError(ExitCode::permission, "the kernel refused gort's BPF programs (EPERM): run as root, "
+							      "or check kernel.unprivileged_bpf_disabled and lockdown");
+		throw UserError(ExitCode::failure, fmt::format("cannot load gort's BPF programs: {} (GORT_DEBUG=1 shows "
+							       "the verifier log)",
+							       std::strerror(-err)));
+	}
+	ring_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), ring_event, &sink_, nullptr));
+	if (!ring_)
+		throw UserError(ExitCode::failure, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
+	attach_tracepoints();
+}
+
+Tracer::~Tracer()
+{
+	links_.clear();
+	tracepoint_links_.clear();
+}
+
+void Tracer::attach_tracepoints()
+{
+	for (bpf_program *prog : {skel_->progs.syscall_enter, skel_->progs.syscall_exit}) {
+		LinkPtr link(bpf_program__attach(prog));
+		if (!link)
+			throw UserError(ExitCode::failure, fmt::format("cannot attach to the sys_enter/sys_exit raw tracepoints: {}",
+								       std::strerror(errno)));
+		tracepoint_links_.push_back(std::move(link));
+	}
+}
+
+void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, bool baseline_phase)
+{
+	gort_proc_config cfg{};
+	cfg.off = layout.offsets;
+	cfg.tls_g_offset = layout.tls_g_offset;
+	cfg.work_pause_start_addr = layout.work_pause_start ? layout.work_pause_start + load_bias : 0;
+	cfg.stw_abi = layout.stw_abi;
+	cfg.baseline_phase = baseline_phase ? 1 : 0;
+	cfg.nr_sys_ranges = std::min<size_t>(layout.system_ranges.size(), GORT_MAX_SYS_RANGES);
+	for (uint32_t i = 0; i < cfg.nr_sys_ranges; i++)
+		cfg.sys_ranges[i] = {layout.system_ranges[i].first + load_bias, layout.system_ranges[i].second + load_bias};
+
+	uint32_t key = pid;
+	gort_proc_stats zero{};
+	if (bpf_map_update_elem(bpf_map__fd(skel_->maps.proc_stats), &key, &zero, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &key, &cfg, BPF_ANY))
+		throw UserError(ExitCode::failure, fmt::format("cannot register PID {} in gort's maps: {} (at most {} "
+							       "processes at once)",
+							       pid, std::strerror(errno), 1024));
+
+	std::string exe = fmt::format("/proc/{}/exe", pid);
+	std::vector<LinkPtr> links;
+	for (const auto &probe : layout.probes) {
+		bpf_program *prog = bpf_object__find_program_by_name(skel_->obj, probe.program.c_str());
+		if (!prog)
+			throw UserError(ExitCode::failure, "internal: no BPF program named " + probe.program);
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		LinkPtr link(bpf_program__attach_uprobe_opts(prog, pid, exe.c_str(), probe.point.file_offset, &opts));
+		if (!link) {
+			int err = errno;
+			links.clear();
+			detach(pid);
+			if (!target::process__alive(pid))
+				throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+			throw UserError(ExitCode::failure, fmt::format("cannot attach a uprobe to {} at {}+{:#x} in PID {}: {}",
+								       probe.point.function, exe, probe.point.file_offset,
+								       pid, std::strerror(err)));
+		}
+		links.push_back(std::move(link));
+	}
+	links_[pid] = std::move(links);
+}
+
+void Tracer::end_baseline_phase(pid_t pid)
+{
+	uint32_t key = pid;
+	int fd = bpf_map__fd(skel_->maps.procs);
+	gort_proc_config cfg{};
+	if (bpf_map_lookup_elem(fd, &key, &cfg) == 0) {
+		cfg.baseline_phase = 0;
+		bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST);
+	}
+}
+
+void Tracer::detach(pid_t pid)
+{
+	links_.erase(pid);
+	uint32_t key = pid;
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &key);
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_stats), &key);
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.stw_slots), &key);
+	auto is_pid = [pid](const auto &k) { return k.tgid == static_cast<uint32_t>(pid); };
+	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), is_pid);
+	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), is_pid);
+	clear_baseline(pid);
+	// Syscall start slots are keyed by thread; a thread that died inside a syscall left one.
+	int starts = bpf_map__fd(skel_->maps.syscall_starts);
+	std::vector<uint32_t> doomed;
+	for (auto &[tid, start] : map__collect<uint32_t, gort_syscall_start>(starts, [](uint32_t) { return true; }))
+		if (start.tgid == static_cast<uint32_t>(pid))
+			doomed.push_back(tid);
+	for (uint32_t tid : doomed)
+		bpf_map_delete_elem(starts, &tid);
+}
+
+int Tracer::poll(int timeout_ms)
+{
+	int n = ring_buffer__poll(ring_.get(), timeout_ms);
+	return n < 0 ? 0 : n;
+}
+
+gort_proc_stats Tracer::stats(pid_t pid) const
+{
+	uint32_t key = pid;
+	gort_proc_stats st{};
+	bpf_map_lookup_elem(bpf_map__fd(skel_->maps.proc_stats), &key, &st);
+	return st;
+}
+
+std::vector<std::pair<gort_site_key, gort_site_stats>> Tracer::sites(pid_t pid) const
+{
+	return map__collect<gort_site_key, gort_site_stats>(bpf_map__fd(skel_->maps.sites),
+							     [pid](const gort_site_key &k) { return k.tgid == uint32_t(pid); });
+}
+
+std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> Tracer::syscalls(pid_t pid) const
+{
+	return map__collect<gort_syscall_key, gort_syscall_stats>(
+		bpf_map__fd(skel_->maps.syscall_stats), [pid](const gort_syscall_key &k) { return k.tgid == uint32_t(pid); });
+}
+
+std::vector<uint64_t> Tracer::baseline_created(pid_t pid) const
+{
+	std::vector<uint64_t> goids;
+	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.attach_created),
+								  [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
+		goids.push_back(k.goid);
+	return goids;
+}
+
+std::vector<std::pair<uint64_t, gort_site_key>> Tracer::baseline_exited(pid_t pid) const
+{
+	std::vector<std::pair<uint64_t, gort_site_key>> out;
+	for (auto &[k, site] : map__collect<gort_goid_key, gort_site_key>(
+		     bpf_map__fd(skel_->maps.attach_exited), [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
+		out.emplace_back(k.goid, site);
+	return out;
+}
+
+void Tracer::clear_baseline(pid_t pid)
+{
+	auto is_pid = [pid](const gort_goid_key &k) { return k.tgid == static_cast<uint32_t>(pid); };
+	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_created), is_pid);
+	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_exited), is_pid);
+}
+
+size_t Tracer::link_count() const
+{
+	size_t n = tracepoint_links_.size();
+	for (auto &[pid, links] : links_)
+		n += links.size();
+	return n;
+}
+
+} // namespace gort::probes

@@ -1,0 +1,84 @@
+// Owns gort's BPF object: loads it once, attaches each traced process's probes, reads its maps
+// and drains its ring buffer. Every libbpf object has exactly one owner here, so nothing gort
+// attached outlives it (pass or fail, signal or exception).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "gort/bpf_shared.h"
+#include "user/target/runtime_layout.h"
+
+struct gort_bpf;
+struct bpf_link;
+struct ring_buffer;
+
+namespace gort::probes {
+
+struct TracerOptions {
+	uint64_t slow_syscall_ns = 1'000'000;
+};
+
+// Receives every ring-buffer record; `data` starts with the header.
+class EventSink {
+public:
+	virtual ~EventSink() = default;
+	virtual void on_event(const gort_event_header &hdr, const void *data, size_t size) = 0;
+};
+
+struct LinkDeleter {
+	void operator()(bpf_link *link) const;
+};
+using LinkPtr = std::unique_ptr<bpf_link, LinkDeleter>;
+
+struct SkeletonDeleter {
+	void operator()(gort_bpf *skel) const;
+};
+struct RingBufferDeleter {
+	void operator()(ring_buffer *rb) const;
+};
+
+class Tracer {
+public:
+	// Throws UserError(permission) without root or CAP_BPF+CAP_PERFMON.
+	Tracer(const TracerOptions &opts, EventSink &sink);
+	~Tracer();
+	Tracer(const Tracer &) = delete;
+	Tracer &operator=(const Tracer &) = delete;
+
+	// Writes the process's config and zeroed counters, then attaches every probe of `layout` to
+	// /proc/PID/exe, filtered to that process. Throws UserError (no_process if it exited).
+	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, bool baseline_phase);
+	void end_baseline_phase(pid_t pid);
+	// Destroys the process's links and deletes all its map entries.
+	void detach(pid_t pid);
+
+	// Delivers ring-buffer records to the sink; returns how many.
+	int poll(int timeout_ms);
+
+	gort_proc_stats stats(pid_t pid) const;
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const;
+	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const;
+	// The baseline-phase records (see gort_proc_config.baseline_phase).
+	std::vector<uint64_t> baseline_created(pid_t pid) const;
+	std::vector<std::pair<uint64_t, gort_site_key>> baseline_exited(pid_t pid) const;
+	void clear_baseline(pid_t pid);
+
+	size_t link_count() const;
+
+private:
+	void attach_tracepoints();
+
+	std::unique_ptr<gort_bpf, SkeletonDeleter> skel_;
+	std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
+	std::vector<LinkPtr> tracepoint_links_;
+	std::map<pid_t, std::vector<LinkPtr>> links_;
+	EventSink &sink_;
+};
+
+} // namespace gort::probes

@@ -1,0 +1,265 @@
+#include "user/session/aggregator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace gort::session {
+
+namespace {
+
+constexpr size_t kLiveHistory = 60;
+
+const std::map<uint32_t, std::string> &syscall_names()
+{
+	static const std::map<uint32_t, std::string> names = {
+#include "syscall_names.inc"
+	};
+	return names;
+}
+
+std::string rfc3339_now()
+{
+	std::time_t t = std::time(nullptr);
+	std::tm tm{};
+	gmtime_r(&t, &tm);
+	char buf[32];
+	std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+} // namespace
+
+std::string syscall_name(uint32_t nr)
+{
+	auto it = syscall_names().find(nr);
+	return it != syscall_names().end() ? it->second : fmt::format("syscall_{}", nr);
+}
+
+uint64_t percentile(std::vector<uint64_t> &values, double q)
+{
+	if (values.empty())
+		return 0;
+	std::sort(values.begin(), values.end());
+	size_t rank = static_cast<size_t>(std::ceil(q * values.size()));
+	return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+PauseStats pause_stats(std::vector<uint64_t> values)
+{
+	PauseStats s;
+	s.count = values.size();
+	for (uint64_t v : values) {
+		s.total_ns += v;
+		s.max_ns = std::max(s.max_ns, v);
+	}
+	s.p50_ns = percentile(values, 0.50);
+	s.p99_ns = percentile(values, 0.99);
+	return s;
+}
+
+void Aggregator::add_process(TracedProcess proc)
+{
+	pid_t pid = proc.info.pid;
+	ProcessState st;
+	st.last_at = proc.attached_at;
+	st.proc = std::move(proc);
+	procs_.insert_or_assign(pid, std::move(st));
+}
+
+void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t size)
+{
+	auto it = procs_.find(static_cast<pid_t>(hdr.tgid));
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	ProcessState &st = it->second;
+	switch (hdr.kind) {
+	case GORT_EV_STW: {
+		if (size < sizeof(gort_stw_event))
+			return;
+		gort_stw_event ev;
+		std::memcpy(&ev, data, sizeof ev);
+		uint64_t d = ev.end_ns > ev.start_ns ? ev.end_ns - ev.start_ns : 0;
+		st.stw_by_reason[target::runtime_layout__stw_reason(st.proc.layout, ev.reason)].push_back(d);
+		(target::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).push_back(d);
+		break;
+	}
+	case GORT_EV_SLOW_SYSCALL: {
+		if (size < sizeof(gort_syscall_event))
+			return;
+		gort_syscall_event ev;
+		std::memcpy(&ev, data, sizeof ev);
+		const SiteNames &names = site_names(st, {ev.startpc, ev.gopc});
+		st.syscall_functions[ev.nr][names.function]++;
+		break;
+	}
+	default:
+		break; // GC cycles and goroutine lifecycles are counted in BPF maps
+	}
+}
+
+const Aggregator::SiteNames &Aggregator::site_names(ProcessState &st, const SiteAddr &addr)
+{
+	auto it = st.names.find(addr);
+	if (it != st.names.end())
+		return it->second;
+	const target::GoBinary &bin = *st.proc.binary;
+	uint64_t bias = st.proc.load_bias;
+	SiteNames n;
+	uint64_t startpc = addr.startpc - bias;
+	const target::Function *start = bin.function_at(startpc);
+	n.system = start && target::runtime_layout__is_system_function(start->name);
+	n.function = bin.start_function(startpc);
+	if (n.function.empty())
+		n.function = fmt::format("{:#x}", addr.startpc);
+	if (addr.gopc) {
+		// gopc is the return address of the call into newproc; like the runtime's "created by"
+		// traceback, look up the instruction before it to get the go statement's line.
+		target::SourceLocation loc = bin.locate(addr.gopc - bias - 1);
+		n.created_by = loc.function;
+		if (!loc.file.empty())
+			n.created_at = fmt::format("{}:{}", std::filesystem::path(loc.file).filename().string(), loc.line);
+	}
+	return st.names.emplace(addr, std::move(n)).first->second;
+}
+
+ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer)
+{
+	const TracedProcess &p = st.proc;
+	pid_t pid = p.info.pid;
+	ProcessSnapshot s;
+	s.pid = pid;
+	s.comm = p.info.comm;
+	s.exe = p.info.exe;
+	s.go_version = p.binary->build_info().version.raw;
+	auto now = std::chrono::steady_clock::now();
+	s.seconds = std::chrono::duration<double>(now - p.attached_at).count();
+
+	gort_proc_stats counters = tracer.stats(pid);
+	GoroutineCounts &g = s.goroutines;
+	g.created = counters.created;
+	g.exited = counters.exited;
+	g.system_created = counters.sys_created;
+	g.system_exited = counters.sys_exited;
+
+	std::map<SiteAddr, Site> sites;
+	for (const auto &[addr, alive] : p.alive_at_attach) {
+		const SiteNames &n = site_names(st, addr);
+		Site &site = sites[addr];
+		site.live = static_cast<int64_t>(alive);
+		if (!n.system)
+			g.live_at_attach += alive;
+	}
+	for (const auto &[key, counts] : tracer.sites(pid)) {
+		Site &site = sites[SiteAddr{key.startpc, key.gopc}];
+		site.created += counts.created;
+		site.exited += counts.exited;
+		site.live += static_cast<int64_t>(counts.created) - static_cast<int64_t>(counts.exited);
+	}
+	for (auto &[addr, site] : sites) {
+		const SiteNames &n = site_names(st, addr);
+		site.function = n.function;
+		site.created_by = n.created_by;
+		site.created_at = n.created_at;
+		site.system = n.system;
+		s.sites.push_back(site);
+	}
+	std::sort(s.sites.begin(), s.sites.end(), [](const Site &a, const Site &b) {
+		if (a.system != b.system)
+			return !a.system;
+		if (a.live != b.live)
+			return a.live > b.live;
+		if (a.created != b.created)
+			return a.created > b.created;
+		return a.function < b.function;
+	});
+
+	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
+	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
+
+	double dt = std::chrono::duration<double>(now - st.last_at).count();
+	if (dt > 0.05) {
+		s.created_per_sec = (g.created - st.last_created) / dt;
+		s.exited_per_sec = (g.exited - st.last_exited) / dt;
+		st.last_created = g.created;
+		st.last_exited = g.exited;
+		st.last_at = now;
+		st.live_history.push_back(g.live);
+		if (st.live_history.size() > kLiveHistory)
+			st.live_history.erase(st.live_history.begin());
+	} else {
+		s.created_per_sec = st.last.created_per_sec;
+		s.exited_per_sec = st.last.exited_per_sec;
+	}
+	s.live_history = st.live_history;
+
+	s.gc_cycles = counters.gc_cycles;
+	s.stw_gc = pause_stats(st.stw_gc);
+	s.stw_other = pause_stats(st.stw_other);
+	for (const auto &[reason, durations] : st.stw_by_reason)
+		s.stw_by_reason[reason] = pause_stats(durations);
+
+	s.syscall_threshold_ns = slow_syscall_ns_;
+	for (const auto &[key, agg] : tracer.syscalls(pid)) {
+		SyscallStats sc;
+		sc.name = syscall_name(key.nr);
+		sc.count = agg.count;
+		sc.total_ns = agg.total_ns;
+		sc.max_ns = agg.max_ns;
+		if (key.kind == GORT_SYSCALL_GOROUTINE) {
+			auto it = st.syscall_functions.find(key.nr);
+			if (it != st.syscall_functions.end())
+				sc.by_function = it->second;
+			s.syscalls.push_back(std::move(sc));
+		} else {
+			s.runtime_waits.push_back(std::move(sc));
+		}
+	}
+	auto by_total = [](const SyscallStats &a, const SyscallStats &b) { return a.total_ns > b.total_ns; };
+	std::sort(s.syscalls.begin(), s.syscalls.end(), by_total);
+	std::sort(s.runtime_waits.begin(), s.runtime_waits.end(), by_total);
+	s.lost_events = counters.lost_events;
+	return s;
+}
+
+Snapshot Aggregator::snapshot(const probes::Tracer &tracer)
+{
+	Snapshot snap;
+	snap.time = rfc3339_now();
+	for (auto &[pid, st] : procs_) {
+		if (!st.frozen)
+			st.last = build(st, tracer);
+		snap.processes.push_back(st.last);
+	}
+	return snap;
+}
+
+void Aggregator::freeze(pid_t pid, const probes::Tracer &tracer)
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	it->second.last = build(it->second, tracer);
+	it->second.last.exited = true;
+	it->second.frozen = true;
+}
+
+bool Aggregator::has_live_processes() const
+{
+	return std::any_of(procs_.begin(), procs_.end(), [](const auto &kv) { return !kv.second.frozen; });
+}
+
+std::vector<pid_t> Aggregator::live_pids() const
+{
+	std::vector<pid_t> pids;
+	for (const auto &[pid, st] : procs_)
+		if (!st.frozen)
+			pids.push_back(pid);
+	return pids;
+}
+
+} // namespace gort::session

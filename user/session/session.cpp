@@ -1,0 +1,126 @@
+#include "user/session/session.h"
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "user/common/error.h"
+#include "user/target/goroutine_snapshot.h"
+#include "user/target/process.h"
+
+namespace gort::session {
+
+std::string attach_summary__line(const AttachSummary &s)
+{
+	return fmt::format("gort: attached to PID {} ({}, {}, {} probes, {} on emulated instructions, {} goroutines alive)",
+			   s.pid, s.comm, s.go_version, s.probes, s.emulated, s.live_at_attach);
+}
+
+Session::Session(const SessionOptions &opts)
+    : aggregator_(opts.slow_syscall_ns), tracer_(probes::TracerOptions{opts.slow_syscall_ns}, aggregator_)
+{
+}
+
+namespace {
+
+std::shared_ptr<const target::GoBinary> binary__open_for(const target::ProcessInfo &info)
+{
+	if (info.kernel_thread)
+		throw UserError(ExitCode::unsupported,
+				fmt::format("PID {} ({}) is a kernel thread, not a Go program", info.pid, info.comm));
+	try {
+		return target::GoBinary::open(fmt::format("/proc/{}/exe", info.pid));
+	} catch (const UserError &e) {
+		if (!target::process__alive(info.pid))
+			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", info.pid));
+		throw UserError(e.code(), fmt::format("PID {} ({}): {}", info.pid, info.comm, e.what()));
+	}
+}
+
+} // namespace
+
+AttachSummary Session::attach(pid_t pid)
+{
+	TracedProcess proc;
+	proc.info = target::process__info(pid);
+	proc.binary = binary__open_for(proc.info);
+	try {
+		proc.layout = target::runtime_layout__inspect(*proc.binary);
+	} catch (const UserError &e) {
+		throw UserError(e.code(), fmt::format("PID {} ({}): {}", pid, proc.info.comm, e.what()));
+	}
+	proc.load_bias = target::process__load_bias(pid, proc.binary->first_load_vaddr());
+
+	// Goroutines alive at attach, exactly: the probes go live first, with baseline_phase on, so
+	// BPF notes every goid created since and every older goroutine that exits; then allgs is
+	// read. Alive at attach = (alive in allgs and not created since) + (older ones that exited).
+	tracer_.attach(pid, proc.layout, proc.load_bias, /*baseline_phase=*/true);
+	proc.attached_at = std::chrono::steady_clock::now();
+	std::vector<target::GoroutineRecord> records;
+	try {
+		target::ProcessMemory mem(pid);
+		records = target::goroutine_snapshot__read(*proc.binary, mem, proc.load_bias);
+	} catch (...) {
+		tracer_.detach(pid);
+		if (!target::process__alive(pid))
+			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+		throw;
+	}
+	tracer_.end_baseline_phase(pid);
+	// A handler that read baseline_phase=1 just before the update may still be recording; uprobe
+	// handlers take microseconds, so this wait lets them finish before their records are read.
+	std::this_thread::sleep_for(std::chrono::milliseconds(10));
+
+	std::vector<uint64_t> created = tracer_.baseline_created(pid);
+	std::set<uint64_t> created_since(created.begin(), created.end());
+	std::set<uint64_t> seen;
+	for (const auto &g : records) {
+		if (!target::goroutine__alive(g) || created_since.count(g.goid) || !seen.insert(g.goid).second)
+			continue;
+		proc.alive_at_attach[{g.startpc + proc.load_bias, g.gopc + proc.load_bias}]++;
+	}
+	for (const auto &[goid, site] : tracer_.baseline_exited(pid))
+		if (seen.insert(goid).second)
+			proc.alive_at_attach[{site.startpc, site.gopc}]++;
+	tracer_.clear_baseline(pid);
+
+	AttachSummary summary;
+	summary.pid = pid;
+	summary.comm = proc.info.comm;
+	summary.go_version = proc.binary->build_info().version.raw;
+	summary.probes = proc.layout.probes.size() + 2; // + the two syscall tracepoints
+	summary.emulated = 0;
+	for (const auto &p : proc.layout.probes)
+		summary.emulated += p.point.emulated ? 1 : 0;
+	for (const auto &[addr, n] : proc.alive_at_attach) {
+		const target::Function *fn = proc.binary->function_at(addr.startpc - proc.load_bias);
+		if (!fn || !target::runtime_layout__is_system_function(fn->name))
+			summary.live_at_attach += n;
+	}
+	aggregator_.add_process(std::move(proc));
+	return summary;
+}
+
+std::vector<pid_t> Session::poll(int timeout_ms)
+{
+	tracer_.poll(timeout_ms);
+	std::vector<pid_t> ended;
+	for (pid_t pid : aggregator_.live_pids()) {
+		if (target::process__alive(pid))
+			continue;
+		tracer_.poll(0); // what it reported before it ended
+		aggregator_.freeze(pid, tracer_);
+		tracer_.detach(pid);
+		ended.push_back(pid);
+	}
+	return ended;
+}
+
+Snapshot Session::snapshot()
+{
+	return aggregator_.snapshot(tracer_);
+}
+
+} // namespace gort::session

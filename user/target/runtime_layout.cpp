@@ -1,0 +1,150 @@
+#include "user/target/runtime_layout.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "user/common/error.h"
+
+namespace gort::target {
+
+namespace {
+
+// stwReason values 1 and 2 (runtime/proc.go, 1.21-1.27): the only GC pauses (isGC()).
+constexpr uint32_t kStwGCMarkTerm = 1;
+constexpr uint32_t kStwGCSweepTerm = 2;
+
+[[noreturn]] void unsupported(const GoBinary &bin, const std::string &why)
+{
+	throw UserError(ExitCode::unsupported, fmt::format("{} ({}): {}", bin.path(), bin.build_info().version.raw, why));
+}
+
+uint32_t required_offset(const GoBinary &bin, std::string_view type, std::string_view member)
+{
+	auto off = bin.member_offset(type, member);
+	if (!off)
+		unsupported(bin, fmt::format("no DWARF offset for {}.{}; gort needs a binary built without "
+					     "-ldflags=-w (stripped binaries are not supported yet)",
+					     type, member));
+	return *off;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> system_ranges(const GoBinary &bin)
+{
+	std::vector<std::pair<uint64_t, uint64_t>> ranges;
+	bool in_range = false;
+	for (const auto &fn : bin.functions()) {
+		bool sys = runtime_layout__is_system_function(fn.name);
+		if (sys && in_range)
+			ranges.back().second = fn.addr + fn.size;
+		else if (sys)
+			ranges.emplace_back(fn.addr, fn.addr + fn.size);
+		in_range = sys;
+	}
+	// Functions linknamed into the runtime (reflect.*, sync.* bodies) split the runtime's text
+	// into many ranges; when BPF's bounded loop cannot hold them all, close the smallest gaps.
+	// No gap containing runtime.main is closed, so its goroutine stays a user goroutine.
+	auto main_fn = bin.function("runtime.main");
+	while (ranges.size() > GORT_MAX_SYS_RANGES) {
+		size_t best = ranges.size();
+		uint64_t best_gap = UINT64_MAX;
+		for (size_t i = 0; i + 1 < ranges.size(); i++) {
+			uint64_t gap = ranges[i + 1].first - ranges[i].second;
+			bool holds_main = main_fn && main_fn->addr >= ranges[i].second && main_fn->addr < ranges[i + 1].first;
+			if (!holds_main && gap < best_gap) {
+				best_gap = gap;
+				best = i;
+			}
+		}
+		if (best == ranges.size())
+			break;
+		ranges[best].second = ranges[best + 1].second;
+		ranges.erase(ranges.begin() + best + 1);
+	}
+	return ranges;
+}
+
+} // namespace
+
+bool runtime_layout__is_system_function(const std::string &name)
+{
+	return name.starts_with("runtime.") && name != "runtime.main";
+}
+
+bool runtime_layout__stw_reason_is_gc(uint32_t reason)
+{
+	return reason == kStwGCMarkTerm || reason == kStwGCSweepTerm;
+}
+
+std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t reason)
+{
+	if (reason < layout.stw_reasons.size() && !layout.stw_reasons[reason].empty())
+		return layout.stw_reasons[reason];
+	return fmt::format("stw reason {}", reason);
+}
+
+RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
+{
+	const BuildInfo &info = bin.build_info();
+	const GoVersion &v = info.version;
+	if (!v.at_least(1, 21))
+		unsupported(bin, "Go versions before 1.21 are not supported yet (their stop-the-world "
+				 "functions pass no reason); rebuild with Go 1.21 or newer");
+	if (!info.has_dwarf)
+		unsupported(bin, "the binary has no DWARF (built with -ldflags=-w or stripped); rebuild "
+				 "without -w/-s to trace it");
+	if (bin.functions().empty())
+		unsupported(bin, "the binary has no symbol table (stripped); rebuild without -ldflags=-s");
+
+	RuntimeLayout layout;
+	layout.offsets.g_goid = required_offset(bin, "runtime.g", "goid");
+	layout.offsets.g_startpc = required_offset(bin, "runtime.g", "startpc");
+	layout.offsets.g_gopc = required_offset(bin, "runtime.g", "gopc");
+	layout.offsets.g_m = required_offset(bin, "runtime.g", "m");
+	layout.offsets.m_g0 = required_offset(bin, "runtime.m", "g0");
+	layout.offsets.m_curg = required_offset(bin, "runtime.m", "curg");
+	layout.tls_g_offset = bin.tls_g_offset();
+	layout.system_ranges = system_ranges(bin);
+	layout.stw_reasons = bin.string_array("runtime.stwReasonStrings");
+
+	auto add = [&](std::string program, AttachPoint point) {
+		layout.probes.push_back({std::move(program), std::move(point)});
+	};
+
+	// Goroutine creation: runtime.newproc.func1 calls newproc1 then runqput(pp, newg, next);
+	// the CALL runqput is emulated and RBX holds newg with its goid already assigned.
+	auto runqput = probe_plan__call_sites(bin, "runtime.newproc.func1", "runtime.runqput");
+	if (runqput.size() == 1) {
+		add("goroutine_created_rbx", runqput.front());
+	} else {
+		auto after = probe_plan__return_sites(bin, "runtime.newproc.func1", "runtime.newproc1");
+		if (after.size() != 1)
+			unsupported(bin, "cannot find where runtime.newproc.func1 creates goroutines");
+		add("goroutine_created_rax", after.front());
+	}
+	add("goroutine_exited_r14", probe_plan__entry(bin, "runtime.goexit1", {Reg::r14}));
+	add("gc_cycle_done", probe_plan__entry(bin, "runtime.gcMarkTermination", {}));
+
+	if (v.at_least(1, 23)) {
+		layout.stw_abi = GORT_STW_ABI_WORLDSTOP_STOPPING;
+	} else if (v.at_least(1, 22)) {
+		layout.stw_abi = GORT_STW_ABI_WORLDSTOP_START;
+	} else {
+		layout.stw_abi = GORT_STW_ABI_REASON_AT_STOP;
+		add("world_stopping", probe_plan__entry(bin, "runtime.stopTheWorldWithSema", {Reg::rax}));
+		auto work = bin.symbol("runtime.work");
+		auto pause_start = bin.member_offset("runtime.workType", "pauseStart");
+		if (work && pause_start)
+			layout.work_pause_start = *work + *pause_start;
+	}
+	add("world_starting",
+	    probe_plan__entry(bin, "runtime.startTheWorldWithSema", {Reg::rax, Reg::rbx, Reg::rcx, Reg::rdi}));
+	auto returns = probe_plan__return_sites(bin, "runtime.", "runtime.startTheWorldWithSema");
+	if (returns.empty())
+		unsupported(bin, "cannot find the callers of runtime.startTheWorldWithSema");
+	for (auto &r : returns)
+		add("world_started", r);
+	return layout;
+}
+
+} // namespace gort::target

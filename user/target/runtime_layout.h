@@ -1,0 +1,42 @@
+// Everything version-specific about tracing one Go binary, decided in one place: struct offsets,
+// how STW boundaries are passed, the TLS slot of g, which functions start system goroutines, and
+// the attach point of every probe. Nothing outside user/target/ tests a Go version.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gort/bpf_shared.h"
+#include "user/target/go_binary.h"
+#include "user/target/probe_plan.h"
+
+namespace gort::target {
+
+struct ProbeAttachment {
+	std::string program;  // BPF program name in bpf/*.bpf.c
+	AttachPoint point;
+};
+
+struct RuntimeLayout {
+	gort_go_offsets offsets{};
+	int64_t tls_g_offset = -8;
+	gort_stw_abi stw_abi = GORT_STW_ABI_NONE;
+	uint64_t work_pause_start = 0;  // link-time address, Go 1.21 only
+	// Start functions of runtime-internal goroutines, merged [lo, hi) link-time ranges.
+	std::vector<std::pair<uint64_t, uint64_t>> system_ranges;
+	std::vector<std::string> stw_reasons;  // runtime.stwReasonStrings
+	std::vector<ProbeAttachment> probes;
+};
+
+// Throws UserError(unsupported) naming what is missing and what would make it work.
+RuntimeLayout runtime_layout__inspect(const GoBinary &bin);
+
+// runtime.isSystemGoroutine by name: started in "runtime.*" other than runtime.main.
+bool runtime_layout__is_system_function(const std::string &name);
+
+// The runtime's name for an stwReason value ("GC mark termination", ...).
+std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t reason);
+bool runtime_layout__stw_reason_is_gc(uint32_t reason);
+
+} // namespace gort::target
