@@ -1,0 +1,592 @@
+// Reading one Go executable from its file: libelf for sections, program headers and .symtab,
+// libdw for DWARF struct layouts and the line table, capstone to find the callee of a `go`
+// wrapper. Everything is indexed once at open(); lookups afterwards are map/binary searches.
+#include "user/target/go_binary.h"
+
+#include <elf.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <capstone/capstone.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "user/common/error.h"
+
+namespace gort::target {
+
+namespace {
+
+struct FdCloser {
+	int fd = -1;
+	~FdCloser()
+	{
+		if (fd >= 0)
+			close(fd);
+	}
+};
+
+struct ElfDeleter {
+	void operator()(Elf *e) const { elf_end(e); }
+};
+struct DwarfDeleter {
+	void operator()(Dwarf *d) const { dwarf_end(d); }
+};
+using ElfPtr = std::unique_ptr<Elf, ElfDeleter>;
+using DwarfPtr = std::unique_ptr<Dwarf, DwarfDeleter>;
+
+struct Segment {
+	uint64_t vaddr, memsz, offset, filesz, align;
+	uint32_t flags;
+};
+
+// One capstone handle, closed on every path.
+struct Capstone {
+	csh handle = 0;
+	bool ok = false;
+	Capstone() { ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK; }
+	~Capstone()
+	{
+		if (ok)
+			cs_close(&handle);
+	}
+};
+
+struct Insns {
+	cs_insn *insn = nullptr;
+	size_t count = 0;
+	~Insns()
+	{
+		if (insn)
+			cs_free(insn, count);
+	}
+};
+
+struct Symbol {
+	uint64_t value = 0, size = 0;
+	unsigned char type = 0;
+};
+
+// A CU's address range, for locate() without relying on .debug_aranges (Go does not emit it).
+struct CuRange {
+	uint64_t lo, hi;
+	Dwarf_Off cu_off;
+};
+
+bool read_uvarint(const uint8_t *&p, const uint8_t *end, uint64_t &out)
+{
+	out = 0;
+	for (int shift = 0; p < end && shift < 64; shift += 7) {
+		uint8_t b = *p++;
+		out |= uint64_t(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+uint64_t le64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+// "go1.21.13", "go1.21.0 X:loopvar", "go1.22rc1", "devel go1.27-abcdef ..." -> numbers.
+GoVersion parse_version(const std::string &raw)
+{
+	GoVersion v;
+	v.raw = raw;
+	size_t at = raw.find("go1");
+	if (at == std::string::npos)
+		return v;
+	const char *p = raw.c_str() + at + 2;
+	int *fields[] = {&v.major, &v.minor, &v.patch};
+	for (int i = 0; i < 3; i++) {
+		if (!isdigit(static_cast<unsigned char>(*p)))
+			break;
+		*fields[i] = static_cast<int>(strtol(p, const_cast<char **>(&p), 10));
+		if (*p != '.')
+			break;
+		p++;
+	}
+	return v;
+}
+
+} // namespace
+
+struct GoBinary::Impl {
+	std::string path;
+	FdCloser fd;
+	ElfPtr elf;
+	DwarfPtr dwarf;
+	const uint8_t *image = nullptr;  // the whole file, mapped by libelf (elf_rawfile)
+	size_t image_size = 0;
+	uint16_t e_type = 0;
+
+	std::vector<Segment> loads;
+	std::optional<Segment> tls;
+	std::map<std::string, GElf_Shdr, std::less<>> sections;
+
+	BuildInfo info;
+	std::vector<Function> functions;  // sorted by addr
+	std::unordered_map<std::string, Symbol> symbols;
+
+	// DWARF indexes, built on first use (a binary opened only for build info never pays).
+	mutable std::once_flag dwarf_once;
+	mutable std::unordered_map<std::string, Dwarf_Off> struct_dies;
+	mutable std::vector<CuRange> cu_ranges;
+	mutable std::map<std::pair<std::string, std::string>, std::optional<uint32_t>> member_cache;
+
+	std::optional<std::vector<uint8_t>> section_bytes(std::string_view name) const
+	{
+		auto it = sections.find(name);
+		if (it == sections.end() || it->second.sh_type == SHT_NOBITS)
+			return std::nullopt;
+		const GElf_Shdr &sh = it->second;
+		if (sh.sh_offset + sh.sh_size > image_size)
+			return std::nullopt;
+		return std::vector<uint8_t>(image + sh.sh_offset, image + sh.sh_offset + sh.sh_size);
+	}
+
+	std::optional<std::vector<uint8_t>> read(uint64_t vaddr, size_t len) const
+	{
+		for (const auto &s : loads) {
+			if (vaddr < s.vaddr || vaddr + len > s.vaddr + s.memsz)
+				continue;
+			std::vector<uint8_t> out(len, 0);
+			uint64_t rel = vaddr - s.vaddr;
+			if (rel < s.filesz) {
+				size_t n = std::min<uint64_t>(len, s.filesz - rel);
+				if (s.offset + rel + n > image_size)
+					return std::nullopt;
+				memcpy(out.data(), image + s.offset + rel, n);
+			}
+			return out;
+		}
+		return std::nullopt;
+	}
+
+	void index_segments()
+	{
+		size_t n = 0;
+		if (elf_getphdrnum(elf.get(), &n) != 0)
+			return;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
+				continue;
+			Segment s{ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, ph.p_align, ph.p_flags};
+			if (ph.p_type == PT_LOAD)
+				loads.push_back(s);
+			else if (ph.p_type == PT_TLS)
+				tls = s;
+		}
+		std::sort(loads.begin(), loads.end(), [](auto &a, auto &b) { return a.vaddr < b.vaddr; });
+	}
+
+	void index_sections_and_symbols()
+	{
+		size_t shstrndx = 0;
+		if (elf_getshdrstrndx(elf.get(), &shstrndx) != 0)
+			return;
+		for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			const char *name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
+			if (name)
+				sections.emplace(name, sh);
+			if (sh.sh_type != SHT_SYMTAB)
+				continue;
+			// Local symbols too: closures such as runtime.newproc.func1 are STB_LOCAL.
+			Elf_Data *data = elf_getdata(scn, nullptr);
+			if (!data || !sh.sh_entsize)
+				continue;
+			size_t count = sh.sh_size / sh.sh_entsize;
+			for (size_t i = 1; i < count; i++) {
+				GElf_Sym sym;
+				if (!gelf_getsym(data, static_cast<int>(i), &sym))
+					continue;
+				const char *sname = elf_strptr(elf.get(), sh.sh_link, sym.st_name);
+				if (!sname || !*sname)
+					continue;
+				unsigned char type = GELF_ST_TYPE(sym.st_info);
+				auto [it, fresh] = symbols.try_emplace(sname, Symbol{sym.st_value, sym.st_size, type});
+				if (!fresh && it->second.size == 0 && sym.st_size)
+					it->second = Symbol{sym.st_value, sym.st_size, type};
+				if (type == STT_FUNC && sym.st_size > 0)
+					functions.push_back({sname, sym.st_value, sym.st_size});
+			}
+		}
+		std::sort(functions.begin(), functions.end(), [](auto &a, auto &b) { return a.addr < b.addr; });
+	}
+
+	// .go.buildinfo (cmd/link ld/data.go, reader debug/buildinfo): 32-byte header
+	// "\xff Go buildinf:" ptrSize flags; flag 0x2 = pointer-free: uvarint-prefixed version and
+	// modinfo at +32. Otherwise (Go <= 1.17) two pointers to string headers at +16.
+	bool parse_buildinfo()
+	{
+		auto bytes = section_bytes(".go.buildinfo");
+		if (!bytes || bytes->size() < 32 || memcmp(bytes->data(), "\xff Go buildinf:", 14) != 0)
+			return false;
+		const uint8_t *b = bytes->data();
+		uint8_t ptr_size = b[14], flags = b[15];
+		std::string version, modinfo;
+		if (flags & 0x2) {
+			const uint8_t *p = b + 32, *end = b + bytes->size();
+			uint64_t n = 0;
+			if (!read_uvarint(p, end, n) || n > uint64_t(end - p))
+				return false;
+			version.assign(reinterpret_cast<const char *>(p), n);
+			p += n;
+			if (read_uvarint(p, end, n) && n <= uint64_t(end - p))
+				modinfo.assign(reinterpret_cast<const char *>(p), n);
+		} else {
+			if (ptr_size != 8 || (flags & 0x1))
+				return false;
+			auto deref = [&](uint64_t hdr_addr) -> std::string {
+				auto hdr = read(hdr_addr, 16);
+				if (!hdr)
+					return {};
+				uint64_t ptr = le64(hdr->data()), len = le64(hdr->data() + 8);
+				if (len > (1u << 20))
+					return {};
+				auto s = read(ptr, len);
+				return s ? std::string(s->begin(), s->end()) : std::string();
+			};
+			version = deref(le64(b + 16));
+			modinfo = deref(le64(b + 24));
+		}
+		// modinfo is wrapped in 16-byte sentinels (debug/buildinfo strips them the same way).
+		if (modinfo.size() >= 33 && modinfo[modinfo.size() - 17] == '\n')
+			modinfo = modinfo.substr(16, modinfo.size() - 32);
+		info.version = parse_version(version);
+		info.modinfo = modinfo;
+		bool cgo_enabled = false;
+		size_t pos = 0;
+		while (pos < modinfo.size()) {
+			size_t eol = modinfo.find('\n', pos);
+			std::string line = modinfo.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+			pos = eol == std::string::npos ? modinfo.size() : eol + 1;
+			if (line.rfind("path\t", 0) == 0)
+				info.main_path = line.substr(5);
+			else if (line == "build\tCGO_ENABLED=1")
+				cgo_enabled = true;
+			else if (line.rfind("build\t-pgo=", 0) == 0) {
+				std::string v = line.substr(11);
+				info.pgo = !v.empty() && v != "off";
+			}
+		}
+		// CGO_ENABLED=1 is recorded whenever a C compiler was available, even if no package
+		// used cgo, and internally linked PIEs have .interp without any C. runtime/cgo's
+		// x_cgo_init, or the linker's runtime.tlsg (external linking only), mean C really
+		// runs; a stripped binary can only be judged by its interpreter.
+		info.cgo = cgo_enabled && (symbols.count("x_cgo_init") || symbols.count("runtime.tlsg") ||
+					   (!sections.count(".symtab") && sections.count(".interp")));
+		return true;
+	}
+
+	void index_dwarf() const
+	{
+		if (!dwarf)
+			return;
+		Dwarf_Off off = 0, next = 0;
+		size_t hsize = 0;
+		while (dwarf_nextcu(dwarf.get(), off, &next, &hsize, nullptr, nullptr, nullptr) == 0) {
+			Dwarf_Die cu;
+			if (dwarf_offdie(dwarf.get(), off + hsize, &cu)) {
+				Dwarf_Addr base, lo, hi;
+				ptrdiff_t it = 0;
+				while ((it = dwarf_ranges(&cu, it, &base, &lo, &hi)) > 0)
+					cu_ranges.push_back({lo, hi, dwarf_dieoffset(&cu)});
+				// Go emits named types as direct children of the CU.
+				Dwarf_Die child;
+				if (dwarf_child(&cu, &child) == 0) {
+					do {
+						if (dwarf_tag(&child) != DW_TAG_structure_type)
+							continue;
+						const char *name = dwarf_diename(&child);
+						if (name)
+							struct_dies.try_emplace(name, dwarf_dieoffset(&child));
+					} while (dwarf_siblingof(&child, &child) == 0);
+				}
+			}
+			off = next;
+		}
+		std::sort(cu_ranges.begin(), cu_ranges.end(), [](auto &a, auto &b) { return a.lo < b.lo; });
+	}
+
+	bool cu_die_for(uint64_t pc, Dwarf_Die *cu) const
+	{
+		std::call_once(dwarf_once, [this] { index_dwarf(); });
+		// CU ranges (one entry per DW_AT_ranges piece) do not overlap.
+		auto it = std::upper_bound(cu_ranges.begin(), cu_ranges.end(), pc,
+					   [](uint64_t v, const CuRange &r) { return v < r.lo; });
+		if (it == cu_ranges.begin() || pc >= (--it)->hi)
+			return false;
+		return dwarf_offdie(dwarf.get(), it->cu_off, cu) != nullptr;
+	}
+
+	const Function *function_at(uint64_t addr) const
+	{
+		auto it = std::upper_bound(functions.begin(), functions.end(), addr,
+					   [](uint64_t v, const Function &f) { return v < f.addr; });
+		if (it == functions.begin())
+			return nullptr;
+		--it;
+		return addr < it->addr + it->size ? &*it : nullptr;
+	}
+};
+
+GoBinary::GoBinary() : impl_(std::make_unique<Impl>()) {}
+GoBinary::~GoBinary() = default;
+
+std::unique_ptr<GoBinary> GoBinary::open(const std::string &path)
+{
+	std::unique_ptr<GoBinary> bin(new GoBinary());
+	Impl &m = *bin->impl_;
+	m.path = path;
+	m.fd.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (m.fd.fd < 0) {
+		int err = errno;
+		if (err == ENOENT && path.rfind("/proc/", 0) == 0)
+			throw UserError(ExitCode::no_process, path + " does not exist: the process has exited");
+		if (err == EACCES || err == EPERM)
+			throw UserError(ExitCode::permission, "cannot read " + path + ": " + strerror(err) + " (run gort as root)");
+		throw UserError(ExitCode::usage, "cannot open " + path + ": " + strerror(err) + " (check the path)");
+	}
+	elf_version(EV_CURRENT);
+	m.elf.reset(elf_begin(m.fd.fd, ELF_C_READ_MMAP, nullptr));
+	if (!m.elf || elf_kind(m.elf.get()) != ELF_K_ELF)
+		throw UserError(ExitCode::unsupported, path + " is not an ELF executable; gort traces Go programs");
+	GElf_Ehdr eh;
+	if (!gelf_getehdr(m.elf.get(), &eh) || gelf_getclass(m.elf.get()) != ELFCLASS64)
+		throw UserError(ExitCode::unsupported, path + " is not a 64-bit ELF executable; gort traces x86-64 Go programs");
+	if (eh.e_machine != EM_X86_64)
+		throw UserError(ExitCode::unsupported, path + " is not an x86-64 binary (e_machine " +
+								std::to_string(eh.e_machine) + "); gort supports only x86-64");
+	m.e_type = eh.e_type;
+	m.image = reinterpret_cast<const uint8_t *>(elf_rawfile(m.elf.get(), &m.image_size));
+	if (!m.image)
+		throw UserError(ExitCode::unsupported, "cannot map " + path + ": " + elf_errmsg(-1));
+
+	m.index_segments();
+	m.index_sections_and_symbols();
+	if (!m.sections.count(".go.buildinfo"))
+		throw UserError(ExitCode::unsupported, path + " is not a Go program (no .go.buildinfo section)");
+	if (!m.parse_buildinfo())
+		throw UserError(ExitCode::unsupported, path + " has an unreadable .go.buildinfo section; rebuild it with Go 1.18 or newer");
+
+	m.info.pie = eh.e_type == ET_DYN;
+	m.info.stripped = !m.sections.count(".symtab");
+	// libdw decompresses SHF_COMPRESSED (Go >= 1.11 compresses DWARF by default) and .zdebug_*.
+	m.info.has_dwarf = m.sections.count(".debug_info") || m.sections.count(".zdebug_info");
+	if (m.info.has_dwarf)
+		m.dwarf.reset(dwarf_begin_elf(m.elf.get(), DWARF_C_READ, nullptr));
+	if (!m.dwarf)
+		m.info.has_dwarf = false;
+	return bin;
+}
+
+const std::string &GoBinary::path() const { return impl_->path; }
+const BuildInfo &GoBinary::build_info() const { return impl_->info; }
+const std::vector<Function> &GoBinary::functions() const { return impl_->functions; }
+
+std::optional<Function> GoBinary::function(std::string_view name) const
+{
+	// ELF names the ABI0 wrapper "runtime.goexit1.abi0", so an exact match is the body.
+	auto it = impl_->symbols.find(std::string(name));
+	if (it == impl_->symbols.end() || it->second.type != STT_FUNC || it->second.size == 0)
+		return std::nullopt;
+	return Function{std::string(name), it->second.value, it->second.size};
+}
+
+const Function *GoBinary::function_at(uint64_t addr) const { return impl_->function_at(addr); }
+
+std::optional<uint64_t> GoBinary::symbol(std::string_view name) const
+{
+	auto it = impl_->symbols.find(std::string(name));
+	if (it == impl_->symbols.end())
+		return std::nullopt;
+	return it->second.value;
+}
+
+std::optional<std::vector<uint8_t>> GoBinary::read(uint64_t vaddr, size_t len) const
+{
+	return impl_->read(vaddr, len);
+}
+
+std::optional<uint64_t> GoBinary::file_offset(uint64_t vaddr) const
+{
+	for (const auto &s : impl_->loads)
+		if ((s.flags & PF_X) && vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz)
+			return vaddr - s.vaddr + s.offset;
+	return std::nullopt;
+}
+
+uint64_t GoBinary::first_load_vaddr() const
+{
+	return impl_->loads.empty() ? 0 : impl_->loads.front().vaddr;
+}
+
+std::optional<uint32_t> GoBinary::member_offset(std::string_view type, std::string_view member) const
+{
+	Impl &m = *impl_;
+	if (!m.dwarf)
+		return std::nullopt;
+	auto key = std::make_pair(std::string(type), std::string(member));
+	if (auto c = m.member_cache.find(key); c != m.member_cache.end())
+		return c->second;
+	std::call_once(m.dwarf_once, [&m] { m.index_dwarf(); });
+	std::optional<uint32_t> result;
+	if (auto it = m.struct_dies.find(key.first); it != m.struct_dies.end()) {
+		Dwarf_Die die, child;
+		if (dwarf_offdie(m.dwarf.get(), it->second, &die) && dwarf_child(&die, &child) == 0) {
+			do {
+				if (dwarf_tag(&child) != DW_TAG_member)
+					continue;
+				const char *name = dwarf_diename(&child);
+				if (!name || key.second != name)
+					continue;
+				Dwarf_Attribute attr;
+				Dwarf_Word off = 0;
+				if (dwarf_attr(&child, DW_AT_data_member_location, &attr) &&
+				    dwarf_formudata(&attr, &off) == 0)
+					result = static_cast<uint32_t>(off);
+				break;
+			} while (dwarf_siblingof(&child, &child) == 0);
+		}
+	}
+	m.member_cache.emplace(std::move(key), result);
+	return result;
+}
+
+int64_t GoBinary::tls_g_offset() const
+{
+	// x86-64 TLS variant II: the executable's TLS block ends at the thread pointer, so a
+	// variable at offset v in PT_TLS lives at fs - roundup(memsz, align) + v. Internally linked
+	// Go binaries have no PT_TLS and use -8(FS) (cmd/link sym.go: Tlsoffset = -PtrSize).
+	auto tlsg = symbol("runtime.tlsg");
+	const auto &tls = impl_->tls;
+	if (!tlsg || !tls)
+		return -8;
+	uint64_t align = tls->align ? tls->align : 1;
+	uint64_t rounded = (tls->memsz + align - 1) / align * align;
+	return static_cast<int64_t>(*tlsg) - static_cast<int64_t>(rounded);
+}
+
+std::vector<std::string> GoBinary::string_array(std::string_view name) const
+{
+	std::vector<std::string> out;
+	auto it = impl_->symbols.find(std::string(name));
+	if (it == impl_->symbols.end() || it->second.size % 16)
+		return out;
+	auto arr = read(it->second.value, it->second.size);
+	if (!arr)
+		return out;
+	// A Go string header is {ptr, len}; the pointers are link-time addresses into .rodata.
+	for (size_t i = 0; i + 16 <= arr->size(); i += 16) {
+		uint64_t ptr = le64(arr->data() + i), len = le64(arr->data() + i + 8);
+		std::string s;
+		if (len && len < 4096)
+			if (auto bytes = read(ptr, len))
+				s.assign(bytes->begin(), bytes->end());
+		out.push_back(std::move(s));
+	}
+	return out;
+}
+
+SourceLocation GoBinary::locate(uint64_t pc) const
+{
+	SourceLocation loc;
+	if (const Function *f = function_at(pc))
+		loc.function = f->name;
+	Dwarf_Die cu;
+	if (!impl_->dwarf || !impl_->cu_die_for(pc, &cu))
+		return loc;
+	// libdw caches each CU's line table; the lookup is a binary search.
+	if (Dwarf_Line *line = dwarf_getsrc_die(&cu, pc)) {
+		if (const char *file = dwarf_linesrc(line, nullptr, nullptr))
+			loc.file = file;
+		int lineno = 0;
+		if (dwarf_lineno(line, &lineno) == 0)
+			loc.line = lineno;
+	}
+	return loc;
+}
+
+std::string GoBinary::start_function(uint64_t startpc) const
+{
+	const Function *f = function_at(startpc);
+	if (!f)
+		return {};
+	const std::string &name = f->name;
+	auto suffix_is = [&](std::string_view tag) {
+		// "<outer>.<tag><digits>", e.g. main.main.gowrap1 / main.main.func3
+		size_t dot = name.rfind('.');
+		if (dot == std::string::npos || name.compare(dot + 1, tag.size(), tag) != 0)
+			return false;
+		size_t digits = dot + 1 + tag.size();
+		return digits < name.size() &&
+		       std::all_of(name.begin() + digits, name.end(), [](char c) { return isdigit(static_cast<unsigned char>(c)); });
+	};
+	bool wrapper = suffix_is("gowrap");  // Go >= 1.22 names `go f(x)` wrappers gowrapN
+	if (!wrapper && suffix_is("func")) {
+		// Go <= 1.21 names them funcN like a closure literal. The wrapper's code is attributed
+		// entirely to the go statement's line; a closure has lines of its own body.
+		Dwarf_Die cu;
+		Dwarf_Lines *lines = nullptr;
+		size_t n = 0;
+		if (impl_->dwarf && impl_->cu_die_for(f->addr, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+			std::set<std::pair<std::string, int>> seen;
+			for (size_t i = 0; i < n; i++) {
+				Dwarf_Line *l = dwarf_onesrcline(lines, i);
+				Dwarf_Addr a = 0;
+				bool end = false;
+				if (!l || dwarf_lineaddr(l, &a) != 0 || a < f->addr || a >= f->addr + f->size)
+					continue;
+				if (dwarf_lineendsequence(l, &end) == 0 && end)
+					continue;
+				int ln = 0;
+				dwarf_lineno(l, &ln);
+				const char *file = dwarf_linesrc(l, nullptr, nullptr);
+				seen.emplace(file ? file : "", ln);
+			}
+			wrapper = seen.size() == 1;
+		}
+	}
+	if (!wrapper)
+		return name;
+
+	auto code = read(f->addr, f->size);
+	Capstone cs;
+	if (!code || !cs.ok)
+		return name;
+	Insns d;
+	d.count = cs_disasm(cs.handle, code->data(), code->size(), f->addr, 0, &d.insn);
+	const cs_insn *insn = d.insn;
+	for (size_t i = 0; i < d.count; i++) {
+		// Direct `call rel32` (e8): capstone puts the absolute target in the op_str.
+		if (insn[i].size != 5 || insn[i].bytes[0] != 0xe8)
+			continue;
+		int32_t rel;
+		memcpy(&rel, insn[i].bytes + 1, 4);
+		const Function *callee = function_at(insn[i].address + 5 + static_cast<int64_t>(rel));
+		if (callee && callee->name.rfind("runtime.", 0) != 0)
+			return callee->name;
+	}
+	return name;
+}
+
+} // namespace gort::target
