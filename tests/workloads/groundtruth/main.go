@@ -1,0 +1,221 @@
+// groundtruth is a Go program whose goroutine, GC, stop-the-world and syscall activity is known
+// exactly, so that gort's numbers can be compared with the runtime's own.
+//
+// Protocol (stdin/stdout, line based):
+//
+//	start: GC is switched off (SetGCPercent(-1): no cycle runs or is in flight), then it prints
+//	       "ready <pid>" and blocks reading one line from stdin. A tracer attaches meanwhile.
+//	line:  it runs the workload (leakers, churn, sleepers, allocation churn with GC on, explicit
+//	       GCs, a GOMAXPROCS round trip, a ReadMemStats), switches GC off again, waits for the
+//	       exited goroutines to be gone, and prints one JSON report of what it did.
+//	EOF:   it exits with -exit-code (0 by default).
+//
+// It must build with every toolchain the tests use (Go 1.19 up, GOPATH mode): no generics-era
+// library APIs, no min/max builtins, no modules. The only user goroutines (in
+// runtime.NumGoroutine's sense) it ever starts are the ones in the report: no os/signal, no
+// timers with callbacks, no net.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var (
+	leakers     = flag.Int("leakers", 50, "goroutines that block forever on a channel receive")
+	churn       = flag.Int("churn", 400, "short-lived goroutines (started in batches, all exit)")
+	churnBatch  = flag.Int("churn-batch", 100, "churn goroutines per batch")
+	sleepers    = flag.Int("sleepers", 3, "goroutines that each make one slow nanosleep syscall")
+	sleepFor    = flag.Duration("sleep", 30*time.Millisecond, "duration of each sleeper's nanosleep")
+	allocMB     = flag.Int("alloc-mb", 200, "MiB allocated in 64 KiB slices with GC on")
+	explicitGCs = flag.Int("gcs", 5, "explicit runtime.GC() calls")
+	exitCode    = flag.Int("exit-code", 0, "exit status at the end")
+)
+
+// leakCh is never written to or closed: every leakWorker waits on it forever.
+var leakCh = make(chan struct{})
+
+// sink keeps a small live set so that allocations are real and the heap does not grow.
+var sink [16][]byte
+
+func leakWorker(ch chan struct{}) {
+	<-ch
+}
+
+//go:noinline
+func churnWorker(i int, wg *sync.WaitGroup) {
+	buf := make([]byte, 64+i%64)
+	buf[0] = byte(i)
+	wg.Done()
+}
+
+// nanosleepCalls counts the nanosleep syscalls actually made (more than one per sleeper only if
+// a signal interrupted one).
+var (
+	nanosleepMu    sync.Mutex
+	nanosleepCalls int
+)
+
+//go:noinline
+func sleeper(d time.Duration, wg *sync.WaitGroup) {
+	defer wg.Done()
+	ts := syscall.NsecToTimespec(int64(d))
+	for {
+		var left syscall.Timespec
+		// syscall.Nanosleep goes through syscall.Syscall: entersyscall/exitsyscall on this
+		// goroutine's own thread, which is what a syscall tracer sees.
+		err := syscall.Nanosleep(&ts, &left)
+		nanosleepMu.Lock()
+		nanosleepCalls++
+		nanosleepMu.Unlock()
+		if err != syscall.EINTR {
+			return
+		}
+		ts = left
+	}
+}
+
+type report struct {
+	Pid                 int            `json:"pid"`
+	GoVersion           string         `json:"go_version"`
+	Created             map[string]int `json:"created"`
+	Exited              map[string]int `json:"exited"`
+	NumGoroutine        int            `json:"num_goroutine"`
+	NumGoroutineAtStart int            `json:"num_goroutine_at_start"`
+	NumGC               uint32         `json:"num_gc"`
+	PauseTotalNs        uint64         `json:"pause_total_ns"`
+	Nanosleeps          int            `json:"nanosleeps"`
+	NanosleepNs         int64          `json:"nanosleep_ns"`
+	ExplicitGC          int            `json:"explicit_gc"`
+	GomaxprocsCalls     int            `json:"gomaxprocs_calls"`
+	ReadMemStatsCalls   int            `json:"read_mem_stats_calls"`
+	AllocatedBytes      uint64         `json:"allocated_bytes"`
+}
+
+func main() {
+	flag.Parse()
+	debug.SetGCPercent(-1) // waits for any in-progress mark: from here on no GC runs until "go"
+
+	out := bufio.NewWriter(os.Stdout)
+	in := bufio.NewReader(os.Stdin)
+	fmt.Fprintf(out, "ready %d\n", os.Getpid())
+	out.Flush()
+	if _, err := in.ReadString('\n'); err != nil {
+		fmt.Fprintf(os.Stderr, "groundtruth: no start line on stdin: %v\n", err)
+		os.Exit(1)
+	}
+
+	var before, after runtime.MemStats
+	readMemStats := 0
+	runtime.ReadMemStats(&before)
+	readMemStats++
+	atStart := runtime.NumGoroutine()
+	debug.SetGCPercent(100)
+
+	// The leak: goroutines blocked forever on a receive.
+	for i := 0; i < *leakers; i++ {
+		go leakWorker(leakCh)
+	}
+
+	// Churn: short-lived goroutines, in batches.
+	var wg sync.WaitGroup
+	for started := 0; started < *churn; {
+		n := *churnBatch
+		if n <= 0 || n > *churn-started {
+			n = *churn - started
+		}
+		wg.Add(n)
+		for j := 0; j < n; j++ {
+			go churnWorker(started+j, &wg)
+		}
+		started += n
+		wg.Wait()
+	}
+
+	// Deliberately slow syscalls.
+	wg.Add(*sleepers)
+	for i := 0; i < *sleepers; i++ {
+		go sleeper(*sleepFor, &wg)
+	}
+	wg.Wait()
+
+	// Allocation churn: the GC triggers on its own, several times.
+	const chunk = 64 << 10
+	total := uint64(*allocMB) << 20
+	var allocated uint64
+	for i := 0; allocated < total; i++ {
+		b := make([]byte, chunk)
+		b[0], b[chunk-1] = byte(i), byte(i)
+		sink[i%len(sink)] = b
+		allocated += chunk
+	}
+	for i := 0; i < *explicitGCs; i++ {
+		runtime.GC()
+	}
+
+	// Non-GC stop-the-worlds.
+	prev := runtime.GOMAXPROCS(1)
+	runtime.GOMAXPROCS(prev)
+	gomaxprocs := 2
+	var mid runtime.MemStats
+	runtime.ReadMemStats(&mid)
+	readMemStats++
+
+	debug.SetGCPercent(-1) // waits for any in-progress cycle: NumGC is final from here on
+
+	// Goroutines that called wg.Done may not have exited yet.
+	want := atStart + *leakers
+	for runtime.NumGoroutine() != want {
+		time.Sleep(time.Millisecond)
+	}
+	runtime.ReadMemStats(&after)
+	readMemStats++
+
+	r := report{
+		Pid:       os.Getpid(),
+		GoVersion: runtime.Version(),
+		Created: map[string]int{
+			"main.leakWorker":  *leakers,
+			"main.churnWorker": *churn,
+			"main.sleeper":     *sleepers,
+		},
+		Exited: map[string]int{
+			"main.churnWorker": *churn,
+			"main.sleeper":     *sleepers,
+		},
+		NumGoroutine:        runtime.NumGoroutine(),
+		NumGoroutineAtStart: atStart,
+		NumGC:               after.NumGC - before.NumGC,
+		PauseTotalNs:        after.PauseTotalNs - before.PauseTotalNs,
+		Nanosleeps:          nanosleepCalls,
+		NanosleepNs:         int64(*sleepFor),
+		ExplicitGC:          *explicitGCs,
+		GomaxprocsCalls:     gomaxprocs,
+		ReadMemStatsCalls:   readMemStats,
+		AllocatedBytes:      allocated,
+	}
+	line, err := json.Marshal(r)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "groundtruth: %v\n", err)
+		os.Exit(1)
+	}
+	out.Write(line)
+	out.WriteByte('\n')
+	out.Flush()
+
+	// Stay alive (with the leakers) until stdin is closed.
+	for {
+		if _, err := in.ReadString('\n'); err != nil {
+			break
+		}
+	}
+	os.Exit(*exitCode)
+}
