@@ -86,14 +86,27 @@ int BPF_UPROBE(world_starting)
 	return 0;
 }
 
+/* Go 1.21's mark termination ends its pause at gcMarkTermination's own `now`, stored in
+ * memstats.last_gc_nanotime before the world restarts. A restart from gcMarkDone (more work
+ * found) leaves it at the previous cycle's value, older than this pause's start. */
+static __always_inline __u64 stw_end__go121(const struct gort_proc_config *cfg, const struct stw_slot *slot, __u64 now)
+{
+	if (cfg->stw_abi != GORT_STW_ABI_REASON_AT_STOP || slot->reason != STW_REASON_GC_MARK_TERM ||
+	    !cfg->last_gc_nanotime_addr)
+		return now;
+	__u64 t = user__read_u64(cfg->last_gc_nanotime_addr);
+	return (t > slot->start_ns && t <= now) ? t : now;
+}
+
 /* The instruction after each `CALL runtime.startTheWorldWithSema`: RAX = the returned now. */
 SEC("uprobe")
 int BPF_UPROBE(world_started)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
 	struct stw_slot *slot = bpf_map_lookup_elem(&stw_slots, &tgid);
-	if (!st || !slot || !slot->pending)
+	if (!cfg || !st || !slot || !slot->pending)
 		return 0;
 	slot->pending = 0;
 	__sync_fetch_and_add(&st->stw_pauses, 1);
@@ -102,7 +115,7 @@ int BPF_UPROBE(world_started)
 	if (!ev)
 		return 0;
 	ev->start_ns = slot->start_ns;
-	ev->end_ns = ctx->ax;
+	ev->end_ns = stw_end__go121(cfg, slot, ctx->ax);
 	ev->reason = slot->reason;
 	ev->_pad = 0;
 	bpf_ringbuf_submit(ev, 0);

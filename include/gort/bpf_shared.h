@@ -47,8 +47,11 @@ struct gort_proc_config {
 	/* g of the current thread = *(task->thread.fsbase + tls_g_offset): -8 for Go-linked
 	 * binaries, other values when cgo's C code owns TLS (runtime.tlsg vs PT_TLS). */
 	__s64 tls_g_offset;
-	/* Go 1.21 only: address of runtime.work.pauseStart, the start of GC pauses. */
+	/* Go 1.21 only: runtime.work.pauseStart, where GC pauses start, and
+	 * runtime.memstats.last_gc_nanotime, the `now` gcMarkTermination ends its pause at (it takes
+	 * it before restarting the world, unlike 1.22+ which passes it to startTheWorldWithSema). */
 	__u64 work_pause_start_addr;
+	__u64 last_gc_nanotime_addr;
 	__u32 stw_abi;             /* enum gort_stw_abi */
 	/* While 1, the creation/exits are also recorded per goid so the goroutines found alive at
 	 * attach can be reconciled exactly with the ones the probes saw (user/session/baseline). */

@@ -20,7 +20,7 @@
 
 namespace gort::probes {
 
-static_assert(sizeof(gort_proc_config) == 56 + 16 * GORT_MAX_SYS_RANGES);
+static_assert(sizeof(gort_proc_config) == 64 + 16 * GORT_MAX_SYS_RANGES);
 static_assert(sizeof(gort_proc_stats) == 12 * 8);
 static_assert(sizeof(gort_site_key) == 24 && sizeof(gort_site_stats) == 16);
 static_assert(sizeof(gort_syscall_event) == 16 + 4 * 8 + 16);
@@ -153,6 +153,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	cfg.off = layout.offsets;
 	cfg.tls_g_offset = layout.tls_g_offset;
 	cfg.work_pause_start_addr = layout.work_pause_start ? layout.work_pause_start + load_bias : 0;
+	cfg.last_gc_nanotime_addr = layout.last_gc_nanotime ? layout.last_gc_nanotime + load_bias : 0;
 	cfg.stw_abi = layout.stw_abi;
 	cfg.baseline_phase = baseline_phase ? 1 : 0;
 	cfg.nr_sys_ranges = std::min<size_t>(layout.system_ranges.size(), GORT_MAX_SYS_RANGES);

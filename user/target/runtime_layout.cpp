@@ -136,6 +136,10 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
 		auto pause_start = bin.member_offset("runtime.workType", "pauseStart");
 		if (work && pause_start)
 			layout.work_pause_start = *work + *pause_start;
+		auto memstats = bin.symbol("runtime.memstats");
+		auto last_gc = bin.member_offset("runtime.mstats", "last_gc_nanotime");
+		if (memstats && last_gc)
+			layout.last_gc_nanotime = *memstats + *last_gc;
 	}
 	add("world_starting",
 	    probe_plan__entry(bin, "runtime.startTheWorldWithSema", {Reg::rax, Reg::rbx, Reg::rcx, Reg::rdi}));

@@ -23,6 +23,7 @@ struct RuntimeLayout {
 	int64_t tls_g_offset = -8;
 	gort_stw_abi stw_abi = GORT_STW_ABI_NONE;
 	uint64_t work_pause_start = 0;  // link-time address, Go 1.21 only
+	uint64_t last_gc_nanotime = 0;  // link-time address, Go 1.21 only
 	// Start functions of runtime-internal goroutines, merged [lo, hi) link-time ranges.
 	std::vector<std::pair<uint64_t, uint64_t>> system_ranges;
 	std::vector<std::string> stw_reasons;  // runtime.stwReasonStrings
