@@ -18,8 +18,8 @@ struct {
 	__type(value, struct gort_site_stats);
 } sites SEC(".maps") __weak;
 
-/* Only while a process's baseline_phase is 1 (the moments between attach and the user-space
- * read of runtime.allgs): goids created since attach, and goroutines older than attach that
+/* Only in GORT_PHASE_BASELINE (the moments between attach and the user-space read of
+ * runtime.allgs): goids created since attach, and goroutines older than attach that
  * exited, with their site. Together with allgs they give the exact goroutines alive at attach. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -89,7 +89,7 @@ static __always_inline int goroutine__created(__u64 newg)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st)
+	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 
 	struct goroutine gr;
@@ -107,7 +107,7 @@ static __always_inline int goroutine__created(__u64 newg)
 		atomic__max_s64(&st->peak_delta, live);
 	}
 
-	if (cfg->baseline_phase) {
+	if (cfg->phase == GORT_PHASE_BASELINE) {
 		struct gort_goid_key gk = {.tgid = tgid, .goid = gr.goid};
 		__u8 one = 1;
 		if (bpf_map_update_elem(&attach_created, &gk, &one, BPF_ANY))
@@ -139,7 +139,7 @@ int BPF_UPROBE(goroutine_exited_r14)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st)
+	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 
 	struct goroutine gr;
@@ -156,7 +156,7 @@ int BPF_UPROBE(goroutine_exited_r14)
 		__sync_fetch_and_add(&st->live_delta, -1);
 	}
 
-	if (cfg->baseline_phase) {
+	if (cfg->phase == GORT_PHASE_BASELINE) {
 		struct gort_goid_key gk = {.tgid = tgid, .goid = gr.goid};
 		if (!bpf_map_lookup_elem(&attach_created, &gk) &&
 		    bpf_map_update_elem(&attach_exited, &gk, &key, BPF_ANY))

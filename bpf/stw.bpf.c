@@ -46,7 +46,8 @@ SEC("uprobe")
 int BPF_UPROBE(world_stopping)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!bpf_map_lookup_elem(&procs, &tgid))
+	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
+	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 	struct stw_slot *slot = stw_slot__get(tgid);
 	if (!slot)
@@ -62,7 +63,7 @@ int BPF_UPROBE(world_starting)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
-	if (!cfg)
+	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 	struct stw_slot *slot = stw_slot__get(tgid);
 	if (!slot)
@@ -127,8 +128,9 @@ SEC("uprobe")
 int BPF_UPROBE(gc_cycle_done)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!st)
+	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 	__sync_fetch_and_add(&st->gc_cycles, 1);
 	struct gort_gc_event *ev = event__reserve(st, sizeof(*ev), GORT_EV_GC_CYCLE, tgid);

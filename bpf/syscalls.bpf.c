@@ -36,7 +36,8 @@ int BPF_PROG(syscall_enter, struct pt_regs *regs, long id)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	if (!bpf_map_lookup_elem(&procs, &tgid))
+	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
+	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
 		return 0;
 	if (id == NR_exit || id == NR_exit_group)
 		return 0; /* never returns */

@@ -28,6 +28,17 @@ enum gort_stw_abi {
 };
 
 /* Byte offsets of the runtime structs the probes read, from the target's DWARF. */
+/* Where a traced process is in its attach sequence. Probes are attached one by one, so every
+ * program ignores a process until all of them are live: then one map update starts them all at
+ * the same instant, and no goroutine is seen created by one probe but not ended by another. */
+enum gort_phase {
+	GORT_PHASE_ATTACHING = 0,
+	/* Counting, and also recording goids created or ended, so the goroutines alive at attach
+	 * can be reconciled exactly with runtime.allgs (user/session/session.cpp). */
+	GORT_PHASE_BASELINE = 1,
+	GORT_PHASE_TRACING = 2,
+};
+
 struct gort_go_offsets {
 	__u32 g_goid;
 	__u32 g_startpc;
@@ -53,9 +64,7 @@ struct gort_proc_config {
 	__u64 work_pause_start_addr;
 	__u64 last_gc_nanotime_addr;
 	__u32 stw_abi;             /* enum gort_stw_abi */
-	/* While 1, the creation/exits are also recorded per goid so the goroutines found alive at
-	 * attach can be reconciled exactly with the ones the probes saw (user/session/baseline). */
-	__u32 baseline_phase;
+	__u32 phase; /* enum gort_phase */
 	__u32 nr_sys_ranges;
 	__u32 record_lifecycle;    /* 1: send every goroutine create/exit through the ring buffer */
 	/* Start functions of runtime-internal goroutines (name "runtime.*" except runtime.main), as

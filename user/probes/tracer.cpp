@@ -147,7 +147,7 @@ void Tracer::attach_tracepoints()
 	}
 }
 
-void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, bool baseline_phase)
+void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias)
 {
 	gort_proc_config cfg{};
 	cfg.off = layout.offsets;
@@ -155,7 +155,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	cfg.work_pause_start_addr = layout.work_pause_start ? layout.work_pause_start + load_bias : 0;
 	cfg.last_gc_nanotime_addr = layout.last_gc_nanotime ? layout.last_gc_nanotime + load_bias : 0;
 	cfg.stw_abi = layout.stw_abi;
-	cfg.baseline_phase = baseline_phase ? 1 : 0;
+	cfg.phase = GORT_PHASE_ATTACHING;
 	cfg.nr_sys_ranges = std::min<size_t>(layout.system_ranges.size(), GORT_MAX_SYS_RANGES);
 	for (uint32_t i = 0; i < cfg.nr_sys_ranges; i++)
 		cfg.sys_ranges[i] = {layout.system_ranges[i].first + load_bias, layout.system_ranges[i].second + load_bias};
@@ -189,15 +189,16 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 		links.push_back(std::move(link));
 	}
 	links_[pid] = std::move(links);
+	set_phase(pid, GORT_PHASE_BASELINE);
 }
 
-void Tracer::end_baseline_phase(pid_t pid)
+void Tracer::set_phase(pid_t pid, gort_phase phase)
 {
 	uint32_t key = pid;
 	int fd = bpf_map__fd(skel_->maps.procs);
 	gort_proc_config cfg{};
 	if (bpf_map_lookup_elem(fd, &key, &cfg) == 0) {
-		cfg.baseline_phase = 0;
+		cfg.phase = phase;
 		bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST);
 	}
 }

@@ -51,10 +51,11 @@ public:
 	Tracer(const Tracer &) = delete;
 	Tracer &operator=(const Tracer &) = delete;
 
-	// Writes the process's config and zeroed counters, then attaches every probe of `layout` to
-	// /proc/PID/exe, filtered to that process. Throws UserError (no_process if it exited).
-	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, bool baseline_phase);
-	void end_baseline_phase(pid_t pid);
+	// Writes the process's config and zeroed counters, attaches every probe of `layout` to
+	// /proc/PID/exe filtered to that process, then starts them all at once in GORT_PHASE_BASELINE.
+	// Throws UserError (no_process if it exited).
+	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias);
+	void set_phase(pid_t pid, gort_phase phase);
 	// Destroys the process's links and deletes all its map entries.
 	void detach(pid_t pid);
 

@@ -53,10 +53,10 @@ AttachSummary Session::attach(pid_t pid)
 	}
 	proc.load_bias = target::process__load_bias(pid, proc.binary->first_load_vaddr());
 
-	// Goroutines alive at attach, exactly: the probes go live first, with baseline_phase on, so
-	// BPF notes every goid created since and every older goroutine that exits; then allgs is
-	// read. Alive at attach = (alive in allgs and not created since) + (older ones that exited).
-	tracer_.attach(pid, proc.layout, proc.load_bias, /*baseline_phase=*/true);
+	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
+	// phase where BPF notes every goid created since and every older goroutine that exits; then
+	// allgs is read. Alive at attach = (alive in allgs, not created since) + (older ones ended).
+	tracer_.attach(pid, proc.layout, proc.load_bias);
 	proc.attached_at = std::chrono::steady_clock::now();
 	std::vector<target::GoroutineRecord> records;
 	try {
@@ -68,8 +68,8 @@ AttachSummary Session::attach(pid_t pid)
 			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
 		throw;
 	}
-	tracer_.end_baseline_phase(pid);
-	// A handler that read baseline_phase=1 just before the update may still be recording; uprobe
+	tracer_.set_phase(pid, GORT_PHASE_TRACING);
+	// A handler that read the baseline phase just before the update may still be recording; uprobe
 	// handlers take microseconds, so this wait lets them finish before their records are read.
 	std::this_thread::sleep_for(std::chrono::milliseconds(10));
 

@@ -526,67 +526,124 @@ SourceLocation GoBinary::locate(uint64_t pc) const
 	return loc;
 }
 
+namespace {
+
+// The first function a `go` wrapper calls directly (e8 rel32) outside the runtime, or "".
+std::string wrapper__first_call(const GoBinary &bin, const Function &f)
+{
+	auto code = bin.read(f.addr, f.size);
+	Capstone cs;
+	if (!code || !cs.ok)
+		return {};
+	Insns d;
+	d.count = cs_disasm(cs.handle, code->data(), code->size(), f.addr, 0, &d.insn);
+	for (size_t i = 0; i < d.count; i++) {
+		const cs_insn &insn = d.insn[i];
+		if (insn.size != 5 || insn.bytes[0] != 0xe8)
+			continue;
+		int32_t rel;
+		memcpy(&rel, insn.bytes + 1, 4);
+		const Function *callee = bin.function_at(insn.address + 5 + static_cast<int64_t>(rel));
+		if (callee && callee->name.rfind("runtime.", 0) != 0)
+			return callee->name;
+	}
+	return {};
+}
+
+// The compiler marks the closures it generates for `go f(x)` with DW_AT_trampoline (Go 1.17+,
+// named funcN up to 1.21 and gowrapN from 1.22). From 1.22 the wrapped function is often
+// inlined into the wrapper, leaving no call: DWARF then records it as an inlined subroutine.
+enum class Trampoline { no, yes, unknown };
+
+Trampoline dwarf__trampoline_target(Dwarf_Die *cu, uint64_t entry, std::string *inlined)
+{
+	Dwarf_Die die;
+	if (dwarf_child(cu, &die) != 0)
+		return Trampoline::unknown;
+	do {
+		Dwarf_Addr lo = 0;
+		if (dwarf_tag(&die) != DW_TAG_subprogram || dwarf_lowpc(&die, &lo) != 0 || lo != entry)
+			continue;
+		if (!dwarf_hasattr(&die, DW_AT_trampoline))
+			return Trampoline::no;
+		Dwarf_Die child;
+		if (dwarf_child(&die, &child) == 0) {
+			do {
+				Dwarf_Attribute attr;
+				Dwarf_Die origin;
+				if (dwarf_tag(&child) != DW_TAG_inlined_subroutine ||
+				    !dwarf_attr(&child, DW_AT_abstract_origin, &attr) || !dwarf_formref_die(&attr, &origin))
+					continue;
+				const char *name = dwarf_diename(&origin);
+				if (name && std::string_view(name).rfind("runtime.", 0) != 0) {
+					*inlined = name;
+					break;
+				}
+			} while (dwarf_siblingof(&child, &child) == 0);
+		}
+		return Trampoline::yes;
+	} while (dwarf_siblingof(&die, &die) == 0);
+	return Trampoline::unknown;
+}
+
+} // namespace
+
 std::string GoBinary::start_function(uint64_t startpc) const
 {
 	const Function *f = function_at(startpc);
 	if (!f)
 		return {};
 	const std::string &name = f->name;
-	auto suffix_is = [&](std::string_view tag) {
-		// "<outer>.<tag><digits>", e.g. main.main.gowrap1 / main.main.func3
-		size_t dot = name.rfind('.');
-		if (dot == std::string::npos || name.compare(dot + 1, tag.size(), tag) != 0)
-			return false;
-		size_t digits = dot + 1 + tag.size();
-		return digits < name.size() &&
-		       std::all_of(name.begin() + digits, name.end(), [](char c) { return isdigit(static_cast<unsigned char>(c)); });
-	};
-	bool wrapper = suffix_is("gowrap");  // Go >= 1.22 names `go f(x)` wrappers gowrapN
-	if (!wrapper && suffix_is("func")) {
-		// Go <= 1.21 names them funcN like a closure literal. The wrapper's code is attributed
-		// entirely to the go statement's line; a closure has lines of its own body.
-		Dwarf_Die cu;
-		Dwarf_Lines *lines = nullptr;
-		size_t n = 0;
-		if (impl_->dwarf && impl_->cu_die_for(f->addr, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+
+	Dwarf_Die cu;
+	Trampoline trampoline = Trampoline::unknown;
+	std::string inlined;
+	if (impl_->dwarf && impl_->cu_die_for(f->addr, &cu))
+		trampoline = dwarf__trampoline_target(&cu, f->addr, &inlined);
+	if (trampoline == Trampoline::no)
+		return name;
+	if (!inlined.empty())
+		return inlined;
+	if (trampoline == Trampoline::unknown) {
+		// No DWARF: recognise wrappers by name. "<outer>.gowrapN" (Go >= 1.22) always is one;
+		// a "<outer>.funcN" (Go <= 1.21) is one when all its code is on a single line (the go
+		// statement's), whereas a closure literal has lines of its own body.
+		auto suffix_is = [&](std::string_view tag) {
+			size_t dot = name.rfind('.');
+			if (dot == std::string::npos || name.compare(dot + 1, tag.size(), tag) != 0)
+				return false;
+			size_t digits = dot + 1 + tag.size();
+			return digits < name.size() && std::all_of(name.begin() + digits, name.end(), [](char c) {
+				       return isdigit(static_cast<unsigned char>(c));
+			       });
+		};
+		bool wrapper = suffix_is("gowrap");
+		if (!wrapper && suffix_is("func") && impl_->dwarf && impl_->cu_die_for(f->addr, &cu)) {
+			Dwarf_Lines *lines = nullptr;
+			size_t n = 0;
 			std::set<std::pair<std::string, int>> seen;
-			for (size_t i = 0; i < n; i++) {
-				Dwarf_Line *l = dwarf_onesrcline(lines, i);
-				Dwarf_Addr a = 0;
-				bool end = false;
-				if (!l || dwarf_lineaddr(l, &a) != 0 || a < f->addr || a >= f->addr + f->size)
-					continue;
-				if (dwarf_lineendsequence(l, &end) == 0 && end)
-					continue;
-				int ln = 0;
-				dwarf_lineno(l, &ln);
-				const char *file = dwarf_linesrc(l, nullptr, nullptr);
-				seen.emplace(file ? file : "", ln);
+			if (dwarf_getsrclines(&cu, &lines, &n) == 0) {
+				for (size_t i = 0; i < n; i++) {
+					Dwarf_Line *l = dwarf_onesrcline(lines, i);
+					Dwarf_Addr a = 0;
+					bool end = false;
+					if (!l || dwarf_lineaddr(l, &a) != 0 || a < f->addr || a >= f->addr + f->size)
+						continue;
+					if (dwarf_lineendsequence(l, &end) == 0 && end)
+						continue;
+					int ln = 0;
+					dwarf_lineno(l, &ln);
+					const char *file = dwarf_linesrc(l, nullptr, nullptr);
+					seen.emplace(file ? file : "", ln);
+				}
 			}
 			wrapper = seen.size() == 1;
 		}
+		if (!wrapper)
+			return name;
 	}
-	if (!wrapper)
-		return name;
-
-	auto code = read(f->addr, f->size);
-	Capstone cs;
-	if (!code || !cs.ok)
-		return name;
-	Insns d;
-	d.count = cs_disasm(cs.handle, code->data(), code->size(), f->addr, 0, &d.insn);
-	const cs_insn *insn = d.insn;
-	for (size_t i = 0; i < d.count; i++) {
-		// Direct `call rel32` (e8): capstone puts the absolute target in the op_str.
-		if (insn[i].size != 5 || insn[i].bytes[0] != 0xe8)
-			continue;
-		int32_t rel;
-		memcpy(&rel, insn[i].bytes + 1, 4);
-		const Function *callee = function_at(insn[i].address + 5 + static_cast<int64_t>(rel));
-		if (callee && callee->name.rfind("runtime.", 0) != 0)
-			return callee->name;
-	}
-	return name;
+	std::string called = wrapper__first_call(*this, *f);
+	return called.empty() ? name : called;
 }
 
 } // namespace gort::target

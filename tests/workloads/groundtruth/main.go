@@ -38,6 +38,8 @@ var (
 	allocMB     = flag.Int("alloc-mb", 200, "MiB allocated in 64 KiB slices with GC on")
 	explicitGCs = flag.Int("gcs", 5, "explicit runtime.GC() calls")
 	exitCode    = flag.Int("exit-code", 0, "exit status at the end")
+	preLeakers  = flag.Int("pre-leakers", 0, "goroutines blocked forever, started before the ready line")
+	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
 )
 
 // leakCh is never written to or closed: every leakWorker waits on it forever.
@@ -100,9 +102,41 @@ type report struct {
 	AllocatedBytes      uint64         `json:"allocated_bytes"`
 }
 
+func preLeaker(ch chan struct{}) { <-ch }
+
+func attachChurnWorker(wg *sync.WaitGroup) { wg.Done() }
+
+// attachChurner keeps goroutines being created and ending while a tracer attaches.
+func attachChurner(stop chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	var wg sync.WaitGroup
+	for {
+		select {
+		case <-stop:
+			wg.Wait()
+			return
+		default:
+		}
+		wg.Add(1)
+		go attachChurnWorker(&wg)
+		if runtime.NumGoroutine() > 64 {
+			wg.Wait()
+		}
+	}
+}
+
 func main() {
 	flag.Parse()
 	debug.SetGCPercent(-1) // waits for any in-progress mark: from here on no GC runs until "go"
+	for i := 0; i < *preLeakers; i++ {
+		go preLeaker(leakCh)
+	}
+	stopChurn := make(chan struct{})
+	var churnDone sync.WaitGroup
+	if *attachChurn {
+		churnDone.Add(1)
+		go attachChurner(stopChurn, &churnDone)
+	}
 
 	out := bufio.NewWriter(os.Stdout)
 	in := bufio.NewReader(os.Stdin)
@@ -111,6 +145,13 @@ func main() {
 	if _, err := in.ReadString('\n'); err != nil {
 		fmt.Fprintf(os.Stderr, "groundtruth: no start line on stdin: %v\n", err)
 		os.Exit(1)
+	}
+
+	close(stopChurn)
+	churnDone.Wait()
+	// Churn goroutines that called Done may not have exited yet.
+	for runtime.NumGoroutine() != 1+*preLeakers {
+		time.Sleep(time.Millisecond)
 	}
 
 	var before, after runtime.MemStats
