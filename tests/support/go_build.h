@@ -2,6 +2,7 @@
 // at test time, into the build tree; results are cached per (toolchain, program, flags).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,9 @@ struct GoToolchain {
 	std::string version;  // "1.27"
 	std::string go;       // path of the go command
 };
+
+// gtest prints parameters with this (test names show "go1.27", not the struct's bytes).
+inline void PrintTo(const GoToolchain &tc, std::ostream *os) { *os << "go" << tc.version; }
 
 // Every toolchain listed by scripts/go-toolchains.sh, oldest first.
 const std::vector<GoToolchain> &go_toolchains();
