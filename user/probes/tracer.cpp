@@ -108,7 +108,7 @@ void map__delete_if(int fd, Pred match)
 
 } // namespace
 
-Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink)
+Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink), record_lifecycle_(opts.record_lifecycle)
 {
 	require_privileges();
 	libbpf_set_print(libbpf_print);
@@ -156,6 +156,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	cfg.last_gc_nanotime_addr = layout.last_gc_nanotime ? layout.last_gc_nanotime + load_bias : 0;
 	cfg.stw_abi = layout.stw_abi;
 	cfg.phase = GORT_PHASE_ATTACHING;
+	cfg.record_lifecycle = record_lifecycle_ ? 1 : 0;
 	cfg.nr_sys_ranges = std::min<size_t>(layout.system_ranges.size(), GORT_MAX_SYS_RANGES);
 	for (uint32_t i = 0; i < cfg.nr_sys_ranges; i++)
 		cfg.sys_ranges[i] = {layout.system_ranges[i].first + load_bias, layout.system_ranges[i].second + load_bias};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gort/bpf_shared.h"
+#include "user/session/sources.h"
 #include "user/target/runtime_layout.h"
 
 struct gort_bpf;
@@ -22,6 +23,7 @@ namespace gort::probes {
 
 struct TracerOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
+	bool record_lifecycle = false;  // every goroutine create/exit through the ring buffer
 };
 
 // Receives every ring-buffer record; `data` starts with the header.
@@ -43,7 +45,7 @@ struct RingBufferDeleter {
 	void operator()(ring_buffer *rb) const;
 };
 
-class Tracer {
+class Tracer : public session::CounterSource {
 public:
 	// Throws UserError(permission) without root or CAP_BPF+CAP_PERFMON.
 	Tracer(const TracerOptions &opts, EventSink &sink);
@@ -62,9 +64,10 @@ public:
 	// Delivers ring-buffer records to the sink; returns how many.
 	int poll(int timeout_ms);
 
-	gort_proc_stats stats(pid_t pid) const;
-	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const;
-	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const;
+	// CounterSource: the BPF maps.
+	gort_proc_stats stats(pid_t pid) const override;
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
+	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
 	// The baseline-phase records (see gort_proc_config.baseline_phase).
 	std::vector<uint64_t> baseline_created(pid_t pid) const;
 	std::vector<std::pair<uint64_t, gort_site_key>> baseline_exited(pid_t pid) const;
@@ -80,6 +83,7 @@ private:
 	std::vector<LinkPtr> tracepoint_links_;
 	std::map<pid_t, std::vector<LinkPtr>> links_;
 	EventSink &sink_;
+	bool record_lifecycle_ = false;
 };
 
 } // namespace gort::probes

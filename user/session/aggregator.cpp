@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -22,17 +21,26 @@ const std::map<uint32_t, std::string> &syscall_names()
 	return names;
 }
 
-std::string rfc3339_now()
+} // namespace
+
+Clock clock__now()
 {
-	std::time_t t = std::time(nullptr);
+	timespec mono{}, wall{};
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	return {static_cast<uint64_t>(mono.tv_sec) * 1'000'000'000ull + mono.tv_nsec,
+		static_cast<int64_t>(wall.tv_sec) * 1'000'000'000ll + wall.tv_nsec};
+}
+
+std::string clock__rfc3339(int64_t wall_ns)
+{
+	std::time_t t = static_cast<std::time_t>(wall_ns / 1'000'000'000);
 	std::tm tm{};
 	gmtime_r(&t, &tm);
 	char buf[32];
 	std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
-
-} // namespace
 
 std::string syscall_name(uint32_t nr)
 {
@@ -64,9 +72,9 @@ PauseStats pause_stats(std::vector<uint64_t> values)
 
 void Aggregator::add_process(TracedProcess proc)
 {
-	pid_t pid = proc.info.pid;
+	pid_t pid = proc.pid;
 	ProcessState st;
-	st.last_at = proc.attached_at;
+	st.last_mono_ns = proc.attached_mono_ns;
 	st.proc = std::move(proc);
 	procs_.insert_or_assign(pid, std::move(st));
 }
@@ -84,7 +92,7 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 		gort_stw_event ev;
 		std::memcpy(&ev, data, sizeof ev);
 		uint64_t d = ev.end_ns > ev.start_ns ? ev.end_ns - ev.start_ns : 0;
-		st.stw_by_reason[target::runtime_layout__stw_reason(st.proc.layout, ev.reason)].push_back(d);
+		st.stw_by_reason[st.proc.symbols->stw_reason(ev.reason)].push_back(d);
 		(target::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).push_back(d);
 		break;
 	}
@@ -102,44 +110,26 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 	}
 }
 
-const Aggregator::SiteNames &Aggregator::site_names(ProcessState &st, const SiteAddr &addr)
+const SiteNames &Aggregator::site_names(ProcessState &st, const SiteAddr &addr)
 {
 	auto it = st.names.find(addr);
-	if (it != st.names.end())
-		return it->second;
-	const target::GoBinary &bin = *st.proc.binary;
-	uint64_t bias = st.proc.load_bias;
-	SiteNames n;
-	uint64_t startpc = addr.startpc - bias;
-	const target::Function *start = bin.function_at(startpc);
-	n.system = start && target::runtime_layout__is_system_function(start->name);
-	n.function = bin.start_function(startpc);
-	if (n.function.empty())
-		n.function = fmt::format("{:#x}", addr.startpc);
-	if (addr.gopc) {
-		// gopc is the return address of the call into newproc; like the runtime's "created by"
-		// traceback, look up the instruction before it to get the go statement's line.
-		target::SourceLocation loc = bin.locate(addr.gopc - bias - 1);
-		n.created_by = loc.function;
-		if (!loc.file.empty())
-			n.created_at = fmt::format("{}:{}", std::filesystem::path(loc.file).filename().string(), loc.line);
-	}
-	return st.names.emplace(addr, std::move(n)).first->second;
+	if (it == st.names.end())
+		it = st.names.emplace(addr, st.proc.symbols->site(addr.startpc, addr.gopc)).first;
+	return it->second;
 }
 
-ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer)
+ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source, Clock now)
 {
 	const TracedProcess &p = st.proc;
-	pid_t pid = p.info.pid;
+	pid_t pid = p.pid;
 	ProcessSnapshot s;
 	s.pid = pid;
-	s.comm = p.info.comm;
-	s.exe = p.info.exe;
-	s.go_version = p.binary->build_info().version.raw;
-	auto now = std::chrono::steady_clock::now();
-	s.seconds = std::chrono::duration<double>(now - p.attached_at).count();
+	s.comm = p.comm;
+	s.exe = p.exe;
+	s.go_version = p.go_version;
+	s.seconds = now.mono_ns > p.attached_mono_ns ? (now.mono_ns - p.attached_mono_ns) / 1e9 : 0;
 
-	gort_proc_stats counters = tracer.stats(pid);
+	gort_proc_stats counters = source.stats(pid);
 	GoroutineCounts &g = s.goroutines;
 	g.created = counters.created;
 	g.exited = counters.exited;
@@ -154,7 +144,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer
 		if (!n.system)
 			g.live_at_attach += alive;
 	}
-	for (const auto &[key, counts] : tracer.sites(pid)) {
+	for (const auto &[key, counts] : source.sites(pid)) {
 		Site &site = sites[SiteAddr{key.startpc, key.gopc}];
 		site.created += counts.created;
 		site.exited += counts.exited;
@@ -181,13 +171,13 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 
-	double dt = std::chrono::duration<double>(now - st.last_at).count();
+	double dt = now.mono_ns > st.last_mono_ns ? (now.mono_ns - st.last_mono_ns) / 1e9 : 0;
 	if (dt > 0.05) {
 		s.created_per_sec = (g.created - st.last_created) / dt;
 		s.exited_per_sec = (g.exited - st.last_exited) / dt;
 		st.last_created = g.created;
 		st.last_exited = g.exited;
-		st.last_at = now;
+		st.last_mono_ns = now.mono_ns;
 		st.live_history.push_back(g.live);
 		if (st.live_history.size() > kLiveHistory)
 			st.live_history.erase(st.live_history.begin());
@@ -204,7 +194,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer
 		s.stw_by_reason[reason] = pause_stats(durations);
 
 	s.syscall_threshold_ns = slow_syscall_ns_;
-	for (const auto &[key, agg] : tracer.syscalls(pid)) {
+	for (const auto &[key, agg] : source.syscalls(pid)) {
 		SyscallStats sc;
 		sc.name = syscall_name(key.nr);
 		sc.count = agg.count;
@@ -226,24 +216,24 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const probes::Tracer &tracer
 	return s;
 }
 
-Snapshot Aggregator::snapshot(const probes::Tracer &tracer)
+Snapshot Aggregator::snapshot(const CounterSource &counters, Clock now)
 {
 	Snapshot snap;
-	snap.time = rfc3339_now();
+	snap.time = clock__rfc3339(now.wall_ns);
 	for (auto &[pid, st] : procs_) {
 		if (!st.frozen)
-			st.last = build(st, tracer);
+			st.last = build(st, counters, now);
 		snap.processes.push_back(st.last);
 	}
 	return snap;
 }
 
-void Aggregator::freeze(pid_t pid, const probes::Tracer &tracer)
+void Aggregator::freeze(pid_t pid, const CounterSource &counters, Clock now)
 {
 	auto it = procs_.find(pid);
 	if (it == procs_.end() || it->second.frozen)
 		return;
-	it->second.last = build(it->second, tracer);
+	it->second.last = build(it->second, counters, now);
 	it->second.last.exited = true;
 	it->second.frozen = true;
 }
@@ -251,6 +241,12 @@ void Aggregator::freeze(pid_t pid, const probes::Tracer &tracer)
 bool Aggregator::has_live_processes() const
 {
 	return std::any_of(procs_.begin(), procs_.end(), [](const auto &kv) { return !kv.second.frozen; });
+}
+
+const TracedProcess *Aggregator::process(pid_t pid) const
+{
+	auto it = procs_.find(pid);
+	return it == procs_.end() ? nullptr : &it->second.proc;
 }
 
 std::vector<pid_t> Aggregator::live_pids() const

@@ -1,10 +1,10 @@
-// The one aggregator: folds what the BPF maps count and what the ring buffer reports into the
-// model (user/session/model.h). Every figure any view shows is computed here and nowhere else.
+// The one aggregator: folds counters (a CounterSource) and ring-buffer records into the model
+// (user/session/model.h). Every figure any view shows is computed here and nowhere else; a live
+// session and the replay of a recording both go through it.
 #pragma once
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -14,9 +14,7 @@
 #include "gort/bpf_shared.h"
 #include "user/probes/tracer.h"
 #include "user/session/model.h"
-#include "user/target/go_binary.h"
-#include "user/target/process.h"
-#include "user/target/runtime_layout.h"
+#include "user/session/sources.h"
 
 namespace gort::session {
 
@@ -26,14 +24,21 @@ struct SiteAddr {
 	auto operator<=>(const SiteAddr &) const = default;
 };
 
-// What the aggregator needs to know about one traced process.
+// A moment, on the clock BPF stamps events with (CLOCK_MONOTONIC) and on the wall clock.
+struct Clock {
+	uint64_t mono_ns = 0;
+	int64_t wall_ns = 0;  // since the Unix epoch
+};
+Clock clock__now();
+std::string clock__rfc3339(int64_t wall_ns);
+
+// What the aggregator knows about one traced process.
 struct TracedProcess {
-	target::ProcessInfo info;
-	std::shared_ptr<const target::GoBinary> binary;
-	target::RuntimeLayout layout;
-	uint64_t load_bias = 0;
+	pid_t pid = 0;
+	std::string comm, exe, go_version;
+	std::shared_ptr<const ProcessSymbols> symbols;
 	std::map<SiteAddr, uint64_t> alive_at_attach;  // goroutines alive at attach, per site
-	std::chrono::steady_clock::time_point attached_at;
+	uint64_t attached_mono_ns = 0;
 };
 
 class Aggregator : public probes::EventSink {
@@ -43,18 +48,15 @@ public:
 	void add_process(TracedProcess proc);
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
 
-	// Reads the counters of every live process from the tracer and builds the model.
-	Snapshot snapshot(const probes::Tracer &tracer);
-	// Takes the process's last figures from the tracer and keeps them: it ended.
-	void freeze(pid_t pid, const probes::Tracer &tracer);
+	// The model at `now`, from the counters of every process still running.
+	Snapshot snapshot(const CounterSource &counters, Clock now);
+	// Keeps the process's last figures: it ended (later snapshots show them, marked exited).
+	void freeze(pid_t pid, const CounterSource &counters, Clock now);
 	bool has_live_processes() const;
 	std::vector<pid_t> live_pids() const;
+	const TracedProcess *process(pid_t pid) const;
 
 private:
-	struct SiteNames {
-		std::string function, created_by, created_at;
-		bool system = false;
-	};
 	struct ProcessState {
 		TracedProcess proc;
 		std::map<SiteAddr, SiteNames> names;  // symbolised once per site
@@ -62,13 +64,12 @@ private:
 		std::vector<uint64_t> stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::vector<int64_t> live_history;
-		uint64_t last_created = 0, last_exited = 0;
-		std::chrono::steady_clock::time_point last_at;
+		uint64_t last_created = 0, last_exited = 0, last_mono_ns = 0;
 		bool frozen = false;
 		ProcessSnapshot last;
 	};
 
-	ProcessSnapshot build(ProcessState &st, const probes::Tracer &tracer);
+	ProcessSnapshot build(ProcessState &st, const CounterSource &counters, Clock now);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
 	uint64_t slow_syscall_ns_;

@@ -14,12 +14,14 @@ namespace gort::session {
 
 std::string attach_summary__line(const AttachSummary &s)
 {
-	return fmt::format("gort: attached to PID {} ({}, {}, {} probes, {} on emulated instructions, {} goroutines alive)",
-			   s.pid, s.comm, s.go_version, s.probes, s.emulated, s.live_at_attach);
+	return fmt::format("gort: attached to PID {} ({}, {}, {} uprobes ({} on emulated instructions) and 2 syscall "
+			   "tracepoints, {} goroutines alive)",
+			   s.pid, s.comm, s.go_version, s.uprobes, s.emulated, s.live_at_attach);
 }
 
 Session::Session(const SessionOptions &opts)
-    : aggregator_(opts.slow_syscall_ns), tracer_(probes::TracerOptions{opts.slow_syscall_ns}, aggregator_)
+    : aggregator_(opts.slow_syscall_ns), fanout_(aggregator_),
+      tracer_(probes::TracerOptions{opts.slow_syscall_ns, opts.record_lifecycle}, fanout_)
 {
 }
 
@@ -43,25 +45,26 @@ std::shared_ptr<const target::GoBinary> binary__open_for(const target::ProcessIn
 
 AttachSummary Session::attach(pid_t pid)
 {
-	TracedProcess proc;
-	proc.info = target::process__info(pid);
-	proc.binary = binary__open_for(proc.info);
+	target::ProcessInfo info = target::process__info(pid);
+	std::shared_ptr<const target::GoBinary> binary = binary__open_for(info);
+	target::RuntimeLayout layout;
 	try {
-		proc.layout = target::runtime_layout__inspect(*proc.binary);
+		layout = target::runtime_layout__inspect(*binary);
 	} catch (const UserError &e) {
-		throw UserError(e.code(), fmt::format("PID {} ({}): {}", pid, proc.info.comm, e.what()));
+		throw UserError(e.code(), fmt::format("PID {} ({}): {}", pid, info.comm, e.what()));
 	}
-	proc.load_bias = target::process__load_bias(pid, proc.binary->first_load_vaddr());
+	uint64_t load_bias = target::process__load_bias(pid, binary->first_load_vaddr());
 
 	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
 	// phase where BPF notes every goid created since and every older goroutine that exits; then
 	// allgs is read. Alive at attach = (alive in allgs, not created since) + (older ones ended).
-	tracer_.attach(pid, proc.layout, proc.load_bias);
-	proc.attached_at = std::chrono::steady_clock::now();
+	tracer_.attach(pid, layout, load_bias);
+	TracedProcess proc;
+	proc.attached_mono_ns = clock__now().mono_ns;
 	std::vector<target::GoroutineRecord> records;
 	try {
 		target::ProcessMemory mem(pid);
-		records = target::goroutine_snapshot__read(*proc.binary, mem, proc.load_bias);
+		records = target::goroutine_snapshot__read(*binary, mem, load_bias);
 	} catch (...) {
 		tracer_.detach(pid);
 		if (!target::process__alive(pid))
@@ -79,7 +82,7 @@ AttachSummary Session::attach(pid_t pid)
 	for (const auto &g : records) {
 		if (!target::goroutine__alive(g) || created_since.count(g.goid) || !seen.insert(g.goid).second)
 			continue;
-		proc.alive_at_attach[{g.startpc + proc.load_bias, g.gopc + proc.load_bias}]++;
+		proc.alive_at_attach[{g.startpc + load_bias, g.gopc + load_bias}]++;
 	}
 	for (const auto &[goid, site] : tracer_.baseline_exited(pid))
 		if (seen.insert(goid).second)
@@ -88,17 +91,20 @@ AttachSummary Session::attach(pid_t pid)
 
 	AttachSummary summary;
 	summary.pid = pid;
-	summary.comm = proc.info.comm;
-	summary.go_version = proc.binary->build_info().version.raw;
-	summary.probes = proc.layout.probes.size() + 2; // + the two syscall tracepoints
-	summary.emulated = 0;
-	for (const auto &p : proc.layout.probes)
+	summary.comm = info.comm;
+	summary.go_version = binary->build_info().version.raw;
+	summary.uprobes = layout.probes.size();
+	for (const auto &p : layout.probes)
 		summary.emulated += p.point.emulated ? 1 : 0;
-	for (const auto &[addr, n] : proc.alive_at_attach) {
-		const target::Function *fn = proc.binary->function_at(addr.startpc - proc.load_bias);
-		if (!fn || !target::runtime_layout__is_system_function(fn->name))
+
+	proc.pid = pid;
+	proc.comm = info.comm;
+	proc.exe = info.exe;
+	proc.go_version = summary.go_version;
+	proc.symbols = std::make_shared<BinarySymbols>(binary, std::move(layout), load_bias);
+	for (const auto &[addr, n] : proc.alive_at_attach)
+		if (!proc.symbols->site(addr.startpc, addr.gopc).system)
 			summary.live_at_attach += n;
-	}
 	aggregator_.add_process(std::move(proc));
 	return summary;
 }
@@ -111,7 +117,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 		if (target::process__alive(pid))
 			continue;
 		tracer_.poll(0); // what it reported before it ended
-		aggregator_.freeze(pid, tracer_);
+		aggregator_.freeze(pid, tracer_, clock__now());
 		tracer_.detach(pid);
 		ended.push_back(pid);
 	}
@@ -120,7 +126,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 
 Snapshot Session::snapshot()
 {
-	return aggregator_.snapshot(tracer_);
+	return aggregator_.snapshot(tracer_, clock__now());
 }
 
 } // namespace gort::session

@@ -1,0 +1,34 @@
+#include "user/session/sources.h"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace gort::session {
+
+SiteNames BinarySymbols::site(uint64_t startpc_rt, uint64_t gopc_rt) const
+{
+	SiteNames n;
+	uint64_t startpc = startpc_rt - load_bias_;
+	const target::Function *start = binary_->function_at(startpc);
+	n.system = start && target::runtime_layout__is_system_function(start->name);
+	n.function = binary_->start_function(startpc);
+	if (n.function.empty())
+		n.function = fmt::format("{:#x}", startpc_rt);
+	if (gopc_rt) {
+		// gopc is the return address of the call into newproc; like the runtime's "created by"
+		// traceback, look up the instruction before it to get the go statement's line.
+		target::SourceLocation loc = binary_->locate(gopc_rt - load_bias_ - 1);
+		n.created_by = loc.function;
+		if (!loc.file.empty())
+			n.created_at = fmt::format("{}:{}", std::filesystem::path(loc.file).filename().string(), loc.line);
+	}
+	return n;
+}
+
+std::string BinarySymbols::stw_reason(uint32_t reason) const
+{
+	return target::runtime_layout__stw_reason(layout_, reason);
+}
+
+} // namespace gort::session

@@ -1,0 +1,64 @@
+// What the aggregator folds, behind two interfaces so that a live session and a recording are
+// aggregated by the same code: counters (the BPF maps, or the last counter record of a file) and
+// symbols (the Go binary, or the names a recording stored).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gort/bpf_shared.h"
+#include "user/target/go_binary.h"
+#include "user/target/runtime_layout.h"
+
+namespace gort::session {
+
+// Cumulative counters of a process since attach, as BPF keeps them.
+class CounterSource {
+public:
+	virtual ~CounterSource() = default;
+	virtual gort_proc_stats stats(pid_t pid) const = 0;
+	virtual std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const = 0;
+	virtual std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const = 0;
+};
+
+// A creation site as people read it.
+struct SiteNames {
+	std::string function;    // what the goroutines run (go wrappers resolved)
+	std::string created_by;  // the function with the go statement
+	std::string created_at;  // "main.go:42"
+	bool system = false;     // runtime-internal (not counted by runtime.NumGoroutine)
+};
+
+// Names for the runtime addresses (as the probes see them, load bias included) of one process.
+class ProcessSymbols {
+public:
+	virtual ~ProcessSymbols() = default;
+	virtual SiteNames site(uint64_t startpc, uint64_t gopc) const = 0;
+	virtual std::string stw_reason(uint32_t reason) const = 0;
+};
+
+// Symbols from the process's own binary.
+class BinarySymbols : public ProcessSymbols {
+public:
+	BinarySymbols(std::shared_ptr<const target::GoBinary> binary, target::RuntimeLayout layout, uint64_t load_bias)
+	    : binary_(std::move(binary)), layout_(std::move(layout)), load_bias_(load_bias)
+	{
+	}
+	SiteNames site(uint64_t startpc, uint64_t gopc) const override;
+	std::string stw_reason(uint32_t reason) const override;
+	const target::GoBinary &binary() const { return *binary_; }
+	const target::RuntimeLayout &layout() const { return layout_; }
+	uint64_t load_bias() const { return load_bias_; }
+
+private:
+	std::shared_ptr<const target::GoBinary> binary_;
+	target::RuntimeLayout layout_;
+	uint64_t load_bias_;
+};
+
+} // namespace gort::session
