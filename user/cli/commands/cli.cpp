@@ -60,9 +60,10 @@ int cli__run(int argc, char **argv)
 	CLI::App app{"gort: trace the Go runtime of running processes with eBPF"};
 	app.require_subcommand(1);
 
-	bool ps_json = false;
+	bool ps_json = false, ps_verbose = false;
 	auto *ps = app.add_subcommand("ps", "list the Go processes on this machine and whether gort can trace them");
 	ps->add_flag("--json", ps_json, "JSON array on stdout");
+	ps->add_flag("-v,--verbose", ps_verbose, "also show where each probe would attach, and why there");
 
 	TopArgs top_args;
 	auto *top = app.add_subcommand("top", "live view of goroutines, GC, STW pauses and slow syscalls of Go processes");
@@ -84,7 +85,7 @@ int cli__run(int argc, char **argv)
 
 	try {
 		if (*ps)
-			return ps__run(ps_json);
+			return ps__run(ps_json, ps_verbose);
 		if (*top) {
 			TopOptions o = top_args.resolve();
 			if (o.pids.empty())

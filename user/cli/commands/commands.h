@@ -19,7 +19,8 @@ struct TopOptions {
 };
 
 int top__run(const TopOptions &opts);
-int ps__run(bool json);
+// verbose: also the attach point of every probe (instruction, emulated or not, why).
+int ps__run(bool json, bool verbose);
 int demo__run(const TopOptions &opts);
 
 int cli__run(int argc, char **argv);

@@ -51,7 +51,7 @@ std::vector<GoProcess> go_processes()
 
 } // namespace
 
-int ps__run(bool json)
+int ps__run(bool json, bool /*verbose*/)
 {
 	std::vector<GoProcess> procs = go_processes();
 	if (json) {
