@@ -11,8 +11,6 @@
 
 #include "gort/bpf_shared.h"
 
-#define GORT_MAX_PROCS 1024
-
 /* Traced processes and how to read their runtime; written by user space before attach. A
  * process absent from this map is ignored by every program (the per-process filter). */
 struct {

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #endif
 
+#define GORT_MAX_PROCS 1024 /* traced processes at once (entries of the per-process maps) */
 #define GORT_MAX_SYS_RANGES 64
 #define GORT_MAX_STW_REASON 32 /* stwReason is a uint8 enum with 17 values in Go 1.21-1.27 */
 
@@ -138,6 +139,7 @@ enum gort_event_kind {
 	GORT_EV_SLOW_SYSCALL = 3,
 	GORT_EV_GOROUTINE_CREATED = 4,
 	GORT_EV_GOROUTINE_EXITED = 5,
+	GORT_EV_EXEC = 6, /* a process called execve (system-wide mode only) */
 };
 
 struct gort_event_header {
@@ -175,6 +177,11 @@ struct gort_goroutine_event {
 	__u64 goid;
 	__u64 startpc;
 	__u64 gopc;
+};
+
+struct gort_exec_event {
+	struct gort_event_header hdr; /* tgid: the process that exec'd */
+	char comm[16];                /* the new comm (the binary's name) */
 };
 
 #endif /* GORT_BPF_SHARED_H */

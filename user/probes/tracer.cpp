@@ -1,6 +1,7 @@
 #include "user/probes/tracer.h"
 
 #include <linux/capability.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -116,6 +117,7 @@ Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink), record
 	if (!skel_)
 		throw UserError(ExitCode::failure, fmt::format("cannot open gort's BPF object: {}", std::strerror(errno)));
 	skel_->rodata->slow_syscall_ns = opts.slow_syscall_ns;
+	skel_->rodata->follow_exec = opts.follow_exec;
 	if (int err = gort_bpf__load(skel_.get()); err) {
 		if (err == -EPERM || err == -EACCES)
 			throw UserError(ExitCode::permission, "the kernel refused gort's BPF programs (EPERM): run as root, "
@@ -132,22 +134,26 @@ Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink), record
 
 Tracer::~Tracer()
 {
-	links_.clear();
+	process_links_.clear();
+	binary_links_.clear();
 	tracepoint_links_.clear();
 }
 
 void Tracer::attach_tracepoints()
 {
-	for (bpf_program *prog : {skel_->progs.syscall_enter, skel_->progs.syscall_exit}) {
+	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit};
+	if (skel_->rodata->follow_exec)
+		progs.push_back(skel_->progs.process_exec);
+	for (bpf_program *prog : progs) {
 		LinkPtr link(bpf_program__attach(prog));
 		if (!link)
-			throw UserError(ExitCode::failure, fmt::format("cannot attach to the sys_enter/sys_exit raw tracepoints: {}",
+			throw UserError(ExitCode::failure, fmt::format("cannot attach to the sys_enter/sys_exit/sched_process_exec raw tracepoints: {}",
 								       std::strerror(errno)));
 		tracepoint_links_.push_back(std::move(link));
 	}
 }
 
-void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias)
+void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, AttachScope scope)
 {
 	gort_proc_config cfg{};
 	cfg.off = layout.offsets;
@@ -167,8 +173,36 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	    bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &key, &cfg, BPF_ANY))
 		throw UserError(ExitCode::failure, fmt::format("cannot register PID {} in gort's maps: {} (at most {} "
 							       "processes at once)",
-							       pid, std::strerror(errno), 1024));
+							       pid, std::strerror(errno), GORT_MAX_PROCS));
+	try {
+		if (scope == AttachScope::process) {
+			process_links_[pid] = attach_links(pid, layout, pid);
+		} else {
+			struct stat st {};
+			if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) != 0)
+				throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+			BinaryKey bk{st.st_dev, st.st_ino};
+			auto bl = binary_links_.try_emplace(bk).first;
+			if (bl->second.links.empty()) {
+				try {
+					bl->second.links = attach_links(pid, layout, -1);
+				} catch (...) {
+					binary_links_.erase(bl);
+					throw;
+				}
+			}
+			bl->second.users++;
+			binary_of_[pid] = bk;
+		}
+	} catch (...) {
+		detach(pid);
+		throw;
+	}
+	set_phase(pid, GORT_PHASE_BASELINE);
+}
 
+std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid)
+{
 	std::string exe = fmt::format("/proc/{}/exe", pid);
 	std::vector<LinkPtr> links;
 	for (const auto &probe : layout.probes) {
@@ -176,11 +210,9 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 		if (!prog)
 			throw UserError(ExitCode::failure, "internal: no BPF program named " + probe.program);
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-		LinkPtr link(bpf_program__attach_uprobe_opts(prog, pid, exe.c_str(), probe.point.file_offset, &opts));
+		LinkPtr link(bpf_program__attach_uprobe_opts(prog, filter_pid, exe.c_str(), probe.point.file_offset, &opts));
 		if (!link) {
 			int err = errno;
-			links.clear();
-			detach(pid);
 			if (!target::process__alive(pid))
 				throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
 			throw UserError(ExitCode::failure, fmt::format("cannot attach a uprobe to {} at {}+{:#x} in PID {}: {}",
@@ -189,8 +221,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 		}
 		links.push_back(std::move(link));
 	}
-	links_[pid] = std::move(links);
-	set_phase(pid, GORT_PHASE_BASELINE);
+	return links;
 }
 
 void Tracer::set_phase(pid_t pid, gort_phase phase)
@@ -204,9 +235,21 @@ void Tracer::set_phase(pid_t pid, gort_phase phase)
 	}
 }
 
+void Tracer::forget(pid_t pid)
+{
+	process_links_.erase(pid);
+	auto it = binary_of_.find(pid);
+	if (it == binary_of_.end())
+		return;
+	auto bl = binary_links_.find(it->second);
+	if (bl != binary_links_.end() && --bl->second.users == 0)
+		binary_links_.erase(bl); // the last process of that binary: its uprobes go
+	binary_of_.erase(it);
+}
+
 void Tracer::detach(pid_t pid)
 {
-	links_.erase(pid);
+	forget(pid);
 	uint32_t key = pid;
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &key);
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_stats), &key);
@@ -279,9 +322,16 @@ void Tracer::clear_baseline(pid_t pid)
 size_t Tracer::link_count() const
 {
 	size_t n = tracepoint_links_.size();
-	for (auto &[pid, links] : links_)
+	for (auto &[pid, links] : process_links_)
 		n += links.size();
+	for (auto &[key, bl] : binary_links_)
+		n += bl.links.size();
 	return n;
+}
+
+uint64_t Tracer::exec_lost() const
+{
+	return __atomic_load_n(&skel_->bss->exec_lost, __ATOMIC_RELAXED);
 }
 
 } // namespace gort::probes

@@ -24,7 +24,15 @@ namespace gort::probes {
 struct TracerOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
 	bool record_lifecycle = false;  // every goroutine create/exit through the ring buffer
+	bool follow_exec = false;       // report every execve (GORT_EV_EXEC), for system-wide mode
 };
+
+// Who a process's uprobes belong to. Uprobes are set on a file (inode), not a process:
+//  - process: links filtered to one PID (`top -p`): other processes running the same binary
+//    never hit a breakpoint;
+//  - binary: one set of links per inode shared by every traced process of that binary (`--all`):
+//    50 copies of a service cost one set of probes; BPF tells them apart by the procs map.
+enum class AttachScope { process, binary };
 
 // Receives every ring-buffer record; `data` starts with the header.
 class EventSink {
@@ -56,7 +64,8 @@ public:
 	// Writes the process's config and zeroed counters, attaches every probe of `layout` to
 	// /proc/PID/exe filtered to that process, then starts them all at once in GORT_PHASE_BASELINE.
 	// Throws UserError (no_process if it exited).
-	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias);
+	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias,
+		    AttachScope scope = AttachScope::process);
 	void set_phase(pid_t pid, gort_phase phase);
 	// Destroys the process's links and deletes all its map entries.
 	void detach(pid_t pid);
@@ -74,14 +83,30 @@ public:
 	void clear_baseline(pid_t pid);
 
 	size_t link_count() const;
+	// Exec records lost to a full ring buffer (system-wide mode rescans /proc when it moves).
+	uint64_t exec_lost() const;
 
 private:
+	struct BinaryKey {
+		dev_t dev = 0;
+		ino_t ino = 0;
+		auto operator<=>(const BinaryKey &) const = default;
+	};
+	struct BinaryLinks {
+		std::vector<LinkPtr> links;
+		size_t users = 0;
+	};
+
 	void attach_tracepoints();
+	std::vector<LinkPtr> attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid);
+	void forget(pid_t pid);
 
 	std::unique_ptr<gort_bpf, SkeletonDeleter> skel_;
 	std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
 	std::vector<LinkPtr> tracepoint_links_;
-	std::map<pid_t, std::vector<LinkPtr>> links_;
+	std::map<pid_t, std::vector<LinkPtr>> process_links_;
+	std::map<BinaryKey, BinaryLinks> binary_links_;
+	std::map<pid_t, BinaryKey> binary_of_;
 	EventSink &sink_;
 	bool record_lifecycle_ = false;
 };

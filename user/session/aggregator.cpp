@@ -236,6 +236,7 @@ void Aggregator::freeze(pid_t pid, const CounterSource &counters, Clock now)
 	it->second.last = build(it->second, counters, now);
 	it->second.last.exited = true;
 	it->second.frozen = true;
+	it->second.proc.ended = true;
 }
 
 bool Aggregator::has_live_processes() const

@@ -39,6 +39,7 @@ struct TracedProcess {
 	std::shared_ptr<const ProcessSymbols> symbols;
 	std::map<SiteAddr, uint64_t> alive_at_attach;  // goroutines alive at attach, per site
 	uint64_t attached_mono_ns = 0;
+	bool ended = false;  // set by Aggregator::freeze
 };
 
 class Aggregator : public probes::EventSink {
@@ -52,6 +53,8 @@ public:
 	Snapshot snapshot(const CounterSource &counters, Clock now);
 	// Keeps the process's last figures: it ended (later snapshots show them, marked exited).
 	void freeze(pid_t pid, const CounterSource &counters, Clock now);
+	// Forgets a process entirely (system-wide mode, after its exit was reported).
+	void drop(pid_t pid) { procs_.erase(pid); }
 	bool has_live_processes() const;
 	std::vector<pid_t> live_pids() const;
 	const TracedProcess *process(pid_t pid) const;

@@ -1,5 +1,8 @@
 #include "user/session/session.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <set>
 #include <thread>
@@ -20,51 +23,66 @@ std::string attach_summary__line(const AttachSummary &s)
 }
 
 Session::Session(const SessionOptions &opts)
-    : aggregator_(opts.slow_syscall_ns), fanout_(aggregator_),
-      tracer_(probes::TracerOptions{opts.slow_syscall_ns, opts.record_lifecycle}, fanout_)
+    : opts_(opts), aggregator_(opts.slow_syscall_ns), fanout_(aggregator_),
+      tracer_(probes::TracerOptions{opts.slow_syscall_ns, opts.record_lifecycle, opts.system_wide}, fanout_)
 {
 }
 
-namespace {
-
-std::shared_ptr<const target::GoBinary> binary__open_for(const target::ProcessInfo &info)
+std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::ProcessInfo &info)
 {
 	if (info.kernel_thread)
 		throw UserError(ExitCode::unsupported,
 				fmt::format("PID {} ({}) is a kernel thread, not a Go program", info.pid, info.comm));
+	std::string exe = fmt::format("/proc/{}/exe", info.pid);
+	struct stat st {};
+	if (stat(exe.c_str(), &st) != 0) {
+		if (!target::process__alive(info.pid))
+			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", info.pid));
+		throw UserError(ExitCode::permission,
+				fmt::format("cannot read {}: {} (run gort as root)", exe, std::strerror(errno)));
+	}
+	FileId id{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec * 1'000'000'000ll + st.st_mtim.tv_nsec};
+	if (auto it = binaries_.find(id); it != binaries_.end())
+		return it->second;
+
+	auto inspected = std::make_shared<InspectedBinary>();
 	try {
-		return target::GoBinary::open(fmt::format("/proc/{}/exe", info.pid));
+		inspected->binary = target::GoBinary::open(exe);
+		inspected->layout = target::runtime_layout__inspect(*inspected->binary);
 	} catch (const UserError &e) {
 		if (!target::process__alive(info.pid))
 			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", info.pid));
-		throw UserError(e.code(), fmt::format("PID {} ({}): {}", info.pid, info.comm, e.what()));
+		inspected->refusal = e.what();
+		inspected->refusal_code = e.code();
 	}
+	// Bounded: a long system-wide session sees many binaries come and go.
+	if (binaries_.size() >= 256)
+		binaries_.clear();
+	binaries_[id] = inspected;
+	return inspected;
 }
-
-} // namespace
 
 AttachSummary Session::attach(pid_t pid)
 {
 	target::ProcessInfo info = target::process__info(pid);
-	std::shared_ptr<const target::GoBinary> binary = binary__open_for(info);
-	target::RuntimeLayout layout;
-	try {
-		layout = target::runtime_layout__inspect(*binary);
-	} catch (const UserError &e) {
-		throw UserError(e.code(), fmt::format("PID {} ({}): {}", pid, info.comm, e.what()));
-	}
-	uint64_t load_bias = target::process__load_bias(pid, binary->first_load_vaddr());
+	std::shared_ptr<const InspectedBinary> inspected = inspect(info);
+	if (!inspected->refusal.empty())
+		throw UserError(inspected->refusal_code, fmt::format("PID {} ({}): {}", pid, info.comm, inspected->refusal));
+	const target::GoBinary &binary = *inspected->binary;
+	const target::RuntimeLayout &layout = inspected->layout;
+	uint64_t load_bias = target::process__load_bias(pid, binary.first_load_vaddr());
 
 	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
 	// phase where BPF notes every goid created since and every older goroutine that exits; then
 	// allgs is read. Alive at attach = (alive in allgs, not created since) + (older ones ended).
-	tracer_.attach(pid, layout, load_bias);
+	tracer_.attach(pid, layout, load_bias,
+		       opts_.system_wide ? probes::AttachScope::binary : probes::AttachScope::process);
 	TracedProcess proc;
 	proc.attached_mono_ns = clock__now().mono_ns;
 	std::vector<target::GoroutineRecord> records;
 	try {
 		target::ProcessMemory mem(pid);
-		records = target::goroutine_snapshot__read(*binary, mem, load_bias);
+		records = target::goroutine_snapshot__read(binary, mem, load_bias);
 	} catch (...) {
 		tracer_.detach(pid);
 		if (!target::process__alive(pid))
@@ -92,7 +110,7 @@ AttachSummary Session::attach(pid_t pid)
 	AttachSummary summary;
 	summary.pid = pid;
 	summary.comm = info.comm;
-	summary.go_version = binary->build_info().version.raw;
+	summary.go_version = binary.build_info().version.raw;
 	summary.uprobes = layout.probes.size();
 	for (const auto &p : layout.probes)
 		summary.emulated += p.point.emulated ? 1 : 0;
@@ -101,7 +119,7 @@ AttachSummary Session::attach(pid_t pid)
 	proc.comm = info.comm;
 	proc.exe = info.exe;
 	proc.go_version = summary.go_version;
-	proc.symbols = std::make_shared<BinarySymbols>(binary, std::move(layout), load_bias);
+	proc.symbols = std::make_shared<BinarySymbols>(inspected->binary, layout, load_bias);
 	for (const auto &[addr, n] : proc.alive_at_attach)
 		if (!proc.symbols->site(addr.startpc, addr.gopc).system)
 			summary.live_at_attach += n;
@@ -109,16 +127,86 @@ AttachSummary Session::attach(pid_t pid)
 	return summary;
 }
 
+// System-wide mode's decision for one process: quietly skip what is not a Go program, not ours
+// to trace, or already gone; say once why a Go program is not traced.
+void Session::consider(pid_t pid)
+{
+	const ProcessFilter &f = opts_.filter;
+	if (pid == getpid() || f.exclude.count(pid) || (aggregator_.process(pid) && !aggregator_.process(pid)->ended))
+		return;
+	try {
+		target::ProcessInfo info = target::process__info(pid);
+		if (info.kernel_thread || (f.comm && !std::regex_search(info.comm, *f.comm)))
+			return;
+		std::shared_ptr<const InspectedBinary> inspected = inspect(info);
+		if (!inspected->binary) // not a Go program
+			return;
+		if (!inspected->refusal.empty()) {
+			if (refused_.insert(pid).second)
+				notes_.push_back(fmt::format("gort: not tracing PID {} ({}): {}", pid, info.comm, inspected->refusal));
+			return;
+		}
+		if (aggregator_.live_pids().size() >= f.max_procs) {
+			if (refused_.insert(pid).second)
+				notes_.push_back(fmt::format("gort: not tracing PID {} ({}): --max-procs {} reached; raise it or "
+							     "narrow the selection with --comm",
+							     pid, info.comm, f.max_procs));
+			return;
+		}
+		attached_.push_back(attach(pid));
+	} catch (const UserError &e) {
+		if (e.code() != ExitCode::no_process && refused_.insert(pid).second)
+			notes_.push_back(fmt::format("gort: not tracing PID {}: {}", pid, e.what()));
+	}
+}
+
+void Session::follow_all()
+{
+	for (pid_t pid : target::process__list_all())
+		consider(pid);
+}
+
+std::vector<AttachSummary> Session::take_attached()
+{
+	return std::exchange(attached_, {});
+}
+
+std::vector<std::string> Session::take_notes()
+{
+	return std::exchange(notes_, {});
+}
+
+void Session::end(pid_t pid)
+{
+	tracer_.poll(0); // what it reported before it ended
+	aggregator_.freeze(pid, tracer_, clock__now());
+	tracer_.detach(pid);
+}
+
 std::vector<pid_t> Session::poll(int timeout_ms)
 {
 	tracer_.poll(timeout_ms);
 	std::vector<pid_t> ended;
+	if (opts_.system_wide) {
+		// A process that exec'd is a new program: what was traced under its PID has ended.
+		std::vector<pid_t> execs = std::exchange(fanout_.execs, {});
+		for (pid_t pid : execs) {
+			refused_.erase(pid);
+			if (const TracedProcess *p = aggregator_.process(pid); p && !p->ended) {
+				end(pid);
+				ended.push_back(pid);
+			}
+			consider(pid);
+		}
+		if (uint64_t lost = tracer_.exec_lost(); lost != exec_lost_seen_) {
+			exec_lost_seen_ = lost;
+			follow_all(); // some exec records were lost: look at /proc instead
+		}
+	}
 	for (pid_t pid : aggregator_.live_pids()) {
 		if (target::process__alive(pid))
 			continue;
-		tracer_.poll(0); // what it reported before it ended
-		aggregator_.freeze(pid, tracer_, clock__now());
-		tracer_.detach(pid);
+		end(pid);
 		ended.push_back(pid);
 	}
 	return ended;
@@ -126,7 +214,14 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 
 Snapshot Session::snapshot()
 {
-	return aggregator_.snapshot(tracer_, clock__now());
+	Snapshot snap = aggregator_.snapshot(tracer_, clock__now());
+	// System-wide, processes come and go: an ended one is reported (exited: true) once, then
+	// dropped, so its PID can be reused and the model stays the size of what is running.
+	if (opts_.system_wide)
+		for (const auto &p : snap.processes)
+			if (p.exited)
+				aggregator_.drop(p.pid);
+	return snap;
 }
 
 } // namespace gort::session

@@ -5,18 +5,37 @@
 
 #include <sys/types.h>
 
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "user/common/error.h"
 #include "user/probes/tracer.h"
 #include "user/session/aggregator.h"
 #include "user/session/model.h"
+#include "user/target/process.h"
 
 namespace gort::session {
+
+// Which processes system-wide mode takes.
+struct ProcessFilter {
+	std::optional<std::regex> comm;  // searched in /proc/PID/comm
+	std::string comm_text;           // the regex as the user wrote it, for messages
+	std::set<pid_t> exclude;
+	size_t max_procs = 256;
+};
 
 struct SessionOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
 	bool record_lifecycle = false;  // send every goroutine create/exit as a record (recording)
+	// System-wide: follow_all() takes every Go process running now and, through the exec
+	// tracepoint, every one that starts later; uprobes are shared per binary.
+	bool system_wide = false;
+	ProcessFilter filter;
 };
 
 struct AttachSummary {
@@ -37,6 +56,13 @@ public:
 
 	// Throws UserError: no_process, unsupported (not Go / kernel thread / version), permission.
 	AttachSummary attach(pid_t pid);
+	// System-wide mode: attaches every running Go process that passes the filter; later ones are
+	// attached by poll() as they exec. Their summaries come from take_attached().
+	void follow_all();
+	// What system-wide mode did since the last call: processes attached, and one-line notes
+	// (a process refused, --max-procs reached).
+	std::vector<AttachSummary> take_attached();
+	std::vector<std::string> take_notes();
 	// Delivers pending records, then freezes and detaches processes that have ended; returns them.
 	std::vector<pid_t> poll(int timeout_ms);
 	Snapshot snapshot();
@@ -55,13 +81,40 @@ private:
 		explicit FanOut(Aggregator &a) : aggregator(&a) {}
 		Aggregator *aggregator;
 		std::vector<probes::EventSink *> extra;
+		std::vector<pid_t> execs;  // system-wide: processes that exec'd, to look at after the poll
 		void on_event(const gort_event_header &hdr, const void *data, size_t size) override
 		{
+			if (hdr.kind == GORT_EV_EXEC)
+				execs.push_back(static_cast<pid_t>(hdr.tgid));
 			aggregator->on_event(hdr, data, size);
 			for (auto *sink : extra)
 				sink->on_event(hdr, data, size);
 		}
 	};
+	// A binary inspected once per file identity, however many processes run it.
+	struct InspectedBinary {
+		std::shared_ptr<const target::GoBinary> binary;
+		target::RuntimeLayout layout;
+		std::string refusal;  // why it cannot be traced; empty if it can
+		ExitCode refusal_code = ExitCode::ok;
+	};
+	struct FileId {
+		dev_t dev;
+		ino_t ino;
+		int64_t size, mtime_ns;
+		auto operator<=>(const FileId &) const = default;
+	};
+
+	std::shared_ptr<const InspectedBinary> inspect(const target::ProcessInfo &info);
+	void consider(pid_t pid);
+	void end(pid_t pid);
+
+	SessionOptions opts_;
+	std::map<FileId, std::shared_ptr<const InspectedBinary>> binaries_;
+	std::vector<AttachSummary> attached_;
+	std::vector<std::string> notes_;
+	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it
+	uint64_t exec_lost_seen_ = 0;
 
 	// Declared before the tracer: its ring buffer delivers into them until it is destroyed.
 	Aggregator aggregator_;

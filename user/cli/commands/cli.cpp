@@ -1,5 +1,8 @@
 #include <cstdio>
+#include <regex>
 #include <string>
+
+#include "gort/bpf_shared.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -22,14 +25,23 @@ std::chrono::nanoseconds parse_positive(const std::string &option, const std::st
 }
 
 struct TopArgs {
-	std::vector<int> pids;
-	std::string interval = "1s", duration, threshold = "1ms";
-	bool json = false;
+	std::vector<int> pids, exclude;
+	std::string interval = "1s", duration, threshold = "1ms", comm;
+	bool json = false, all = false;
+	int max_procs = 256;
+	bool with_pids = false;
 
-	void add_to(CLI::App *cmd, bool with_pids)
+	void add_to(CLI::App *cmd, bool pids_allowed)
 	{
-		if (with_pids)
+		with_pids = pids_allowed;
+		if (with_pids) {
 			cmd->add_option("-p,--pid", pids, "PID of a Go process to trace (repeatable)");
+			cmd->add_flag("--all", all, "every Go process on the machine, now and as they start");
+			cmd->add_option("--comm", comm, "with --all: only processes whose command matches this regex");
+			cmd->add_option("--exclude-pid", exclude, "with --all: never trace this PID (repeatable)");
+			cmd->add_option("--max-procs", max_procs, "with --all: trace at most this many processes at once")
+				->capture_default_str();
+		}
 		cmd->add_option("--interval", interval, "refresh interval, e.g. 1s, 500ms")->capture_default_str();
 		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
 		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
@@ -49,6 +61,28 @@ struct TopArgs {
 			o.duration = parse_positive("--duration", duration);
 		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
 		o.json = json;
+		if (!with_pids)
+			return o;
+		if (all && !o.pids.empty())
+			throw UserError(ExitCode::usage, "use either -p PID or --all, not both");
+		if (!all && o.pids.empty())
+			throw UserError(ExitCode::usage, "say which processes to trace: -p PID (find PIDs with gort ps) or --all");
+		if (!all && (!comm.empty() || !exclude.empty()))
+			throw UserError(ExitCode::usage, "--comm and --exclude-pid narrow --all: add --all, or use -p PID");
+		if (max_procs < 1 || max_procs > GORT_MAX_PROCS)
+			throw UserError(ExitCode::usage,
+					fmt::format("invalid --max-procs {}: use 1 to {}", max_procs, GORT_MAX_PROCS));
+		if (!comm.empty()) {
+			try {
+				std::regex check(comm);
+			} catch (const std::regex_error &e) {
+				throw UserError(ExitCode::usage, fmt::format("invalid --comm regex '{}': {}", comm, e.what()));
+			}
+		}
+		o.all = all;
+		o.comm = comm;
+		o.exclude.assign(exclude.begin(), exclude.end());
+		o.max_procs = static_cast<size_t>(max_procs);
 		return o;
 	}
 };
@@ -86,13 +120,8 @@ int cli__run(int argc, char **argv)
 	try {
 		if (*ps)
 			return ps__run(ps_json, ps_verbose);
-		if (*top) {
-			TopOptions o = top_args.resolve();
-			if (o.pids.empty())
-				throw UserError(ExitCode::usage, "gort top needs at least one process: gort top -p PID (find "
-								 "PIDs with gort ps)");
-			return top__run(o);
-		}
+		if (*top)
+			return top__run(top_args.resolve());
 		if (*demo)
 			return demo__run(demo_args.resolve());
 	} catch (const UserError &e) {

@@ -6,12 +6,18 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace gort::cli {
 
 struct TopOptions {
 	std::vector<pid_t> pids;
+	// System-wide: every Go process now and as they start, narrowed by these.
+	bool all = false;
+	std::string comm;  // ECMAScript regex searched in the process's comm
+	std::vector<pid_t> exclude;
+	size_t max_procs = 256;
 	std::chrono::nanoseconds interval = std::chrono::seconds(1);
 	std::optional<std::chrono::nanoseconds> duration;
 	bool json = false;

@@ -74,9 +74,11 @@ private:
 
 int demo__run(const TopOptions &opts)
 {
-	session::Session session(session::SessionOptions{static_cast<uint64_t>(opts.syscall_threshold.count())});
+	session::Session session(top__session_options(opts));
 	DemoChild child(demo__target_path());
-	top__attach_all(session, {child.pid()});
+	TopOptions with_child = opts;
+	with_child.pids = {child.pid()};
+	top__attach_all(session, with_child);
 	return top__loop(session, opts);
 }
 

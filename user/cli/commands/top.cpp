@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -91,12 +92,39 @@ private:
 
 } // namespace
 
-void top__attach_all(session::Session &session, const std::vector<pid_t> &pids)
+session::SessionOptions top__session_options(const TopOptions &opts)
 {
-	for (pid_t pid : pids) {
-		session::AttachSummary s = session.attach(pid);
-		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
+	session::SessionOptions so;
+	so.slow_syscall_ns = static_cast<uint64_t>(opts.syscall_threshold.count());
+	so.system_wide = opts.all;
+	if (!opts.comm.empty()) {
+		so.filter.comm = std::regex(opts.comm);
+		so.filter.comm_text = opts.comm;
 	}
+	so.filter.exclude.insert(opts.exclude.begin(), opts.exclude.end());
+	so.filter.max_procs = opts.max_procs;
+	return so;
+}
+
+void top__print_session_news(session::Session &session)
+{
+	for (const auto &s : session.take_attached())
+		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
+	for (const auto &note : session.take_notes())
+		fmt::print(stderr, "{}\n", note);
+	std::fflush(stderr);
+}
+
+void top__attach_all(session::Session &session, const TopOptions &opts)
+{
+	if (opts.all) {
+		session.follow_all();
+		top__print_session_news(session);
+		fmt::print(stderr, "gort: following every Go process{} (new ones as they start)\n",
+			   opts.comm.empty() ? "" : fmt::format(" whose command matches '{}'", opts.comm));
+	}
+	for (pid_t pid : opts.pids)
+		fmt::print(stderr, "{}\n", session::attach_summary__line(session.attach(pid)));
 	std::fflush(stderr);
 }
 
@@ -134,9 +162,16 @@ int top__loop(session::Session &session, const TopOptions &opts)
 		for (pid_t pid : session.poll(static_cast<int>(std::clamp<int64_t>(wait, 0, 100))))
 			if (!interactive)
 				fmt::print(stderr, "gort: PID {} exited\n", pid);
+		if (!interactive) {
+			top__print_session_news(session);
+		} else {
+			session.take_attached(); // the table shows them
+			session.take_notes();
+		}
 		if (terminal && terminal->quit_pressed())
 			break;
-		if (!session.has_live_processes())
+		// System-wide mode runs until told to stop, even with nothing to trace yet.
+		if (!opts.all && !session.has_live_processes())
 			break;
 		now = clock::now();
 		if (now >= deadline)
@@ -157,8 +192,8 @@ int top__loop(session::Session &session, const TopOptions &opts)
 
 int top__run(const TopOptions &opts)
 {
-	session::Session session(session::SessionOptions{static_cast<uint64_t>(opts.syscall_threshold.count())});
-	top__attach_all(session, opts.pids);
+	session::Session session(top__session_options(opts));
+	top__attach_all(session, opts);
 	return top__loop(session, opts);
 }
 

@@ -10,7 +10,14 @@ namespace gort::cli {
 // end of every traced process; prints a final snapshot. Returns the exit code.
 int top__loop(session::Session &session, const TopOptions &opts);
 
-// Creates the session and attaches every PID, printing the "attached" line for each.
-void top__attach_all(session::Session &session, const std::vector<pid_t> &pids);
+// The session a top-like command needs for its options (--all, filters, threshold).
+session::SessionOptions top__session_options(const TopOptions &opts);
+
+// Attaches every -p PID, or with --all every running Go process that passes the filters,
+// printing the "attached" line for each (and a note for each Go process refused).
+void top__attach_all(session::Session &session, const TopOptions &opts);
+
+// Prints what system-wide mode attached or refused since the last call.
+void top__print_session_news(session::Session &session);
 
 } // namespace gort::cli
