@@ -14,6 +14,7 @@ enum class ExitCode : int {
 	no_process = 3,    // no such PID / it exited during attach
 	unsupported = 4,   // not a Go program, or a Go binary gort cannot trace (names why)
 	permission = 5,    // not root / missing CAP_BPF, CAP_PERFMON
+	bad_file = 6,      // a recording that cannot be read: missing, foreign, corrupt or from a newer gort
 };
 
 class UserError : public std::runtime_error {

@@ -179,7 +179,10 @@ std::vector<std::string> Session::take_notes()
 void Session::end(pid_t pid)
 {
 	tracer_.poll(0); // what it reported before it ended
-	aggregator_.freeze(pid, tracer_, clock__now());
+	Clock now = clock__now();
+	if (before_detach_)
+		before_detach_(pid, now);
+	aggregator_.freeze(pid, tracer_, now);
 	tracer_.detach(pid);
 }
 

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +76,9 @@ public:
 	const TracedProcess &process(pid_t pid) const { return *aggregator_.process(pid); }
 	const CounterSource &counters() const { return tracer_; }
 	const Aggregator &aggregator() const { return aggregator_; }
+	// For a recorder: called when a process has ended, after its last records were delivered and
+	// before it is frozen (at `now`) and detached, while counters() still has its maps.
+	void set_before_detach(std::function<void(pid_t, Clock)> hook) { before_detach_ = std::move(hook); }
 
 private:
 	struct FanOut : probes::EventSink {
@@ -115,6 +119,7 @@ private:
 	std::vector<std::string> notes_;
 	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it
 	uint64_t exec_lost_seen_ = 0;
+	std::function<void(pid_t, Clock)> before_detach_;
 
 	// Declared before the tracer: its ring buffer delivers into them until it is destroyed.
 	Aggregator aggregator_;

@@ -1,0 +1,55 @@
+// Recording is one more sink of the session's stream: every ring-buffer record goes to the file
+// byte for byte, with what a later reader needs to aggregate it without the process or its binary
+// (the process's identity, the names of every site before the first record that uses it, the
+// counters at every interval and just before a process is detached).
+#pragma once
+
+#include <sys/types.h>
+
+#include <exception>
+#include <map>
+#include <set>
+
+#include "user/probes/tracer.h"
+#include "user/record/writer.h"
+#include "user/session/session.h"
+
+namespace gort::record {
+
+// The header of a recording that starts now.
+FileHeader header__now(uint64_t slow_syscall_ns, uint64_t interval_ns);
+
+class Recorder : public probes::EventSink {
+public:
+	Recorder(Writer &writer, const session::Session &session) : writer_(writer), session_(session) {}
+
+	// Called by the ring buffer (through the session): never throws into libbpf's C frames; a
+	// failure is kept for check().
+	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
+	// After Session::attach(pid) returned: the process record and its alive-at-attach site names.
+	void on_attach(pid_t pid);
+	// Every interval: the counters of every process still traced, then a tick.
+	void on_interval(session::Clock now);
+	// From the session's before-detach hook (its maps still readable): final counters and the exit
+	// record. Never throws (called inside Session::poll); a failure is kept for check().
+	void on_exit(pid_t pid, session::Clock now);
+	// The final counters, the end record, and the file closed. Throws UserError.
+	void finish(session::Clock now);
+	// Rethrows the first failure kept by on_event/on_exit.
+	void check() const;
+
+	// Lost events of the traced processes, as of their latest counter record.
+	uint64_t lost_events() const;
+
+private:
+	void name_site(pid_t pid, uint64_t startpc, uint64_t gopc);
+	void write_counters(pid_t pid, session::Clock now);
+
+	Writer &writer_;
+	const session::Session &session_;
+	std::map<pid_t, std::set<session::SiteAddr>> named_;
+	std::map<pid_t, uint64_t> lost_;
+	std::exception_ptr failure_;
+};
+
+} // namespace gort::record

@@ -1,0 +1,208 @@
+#include "user/record/writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include "user/common/error.h"
+
+namespace gort::record {
+
+namespace {
+
+// Chunks are flushed by the recorder at least every second; this bounds one in between.
+constexpr size_t kFlushAt = 1u << 20;
+// zstd's default level: fast enough for the recorder's loop, and goroutine records compress well.
+constexpr int kZstdLevel = 3;
+
+} // namespace
+
+void Writer::CctxDeleter::operator()(ZSTD_CCtx_s *c) const { ZSTD_freeCCtx(c); }
+
+Writer::Writer(const std::string &path, bool force, const FileHeader &header) : path_(path)
+{
+	// O_EXCL also refuses a symlink at `path`: a recording never lands through one.
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+	fd_ = open(path.c_str(), flags, 0600);
+	if (fd_ < 0) {
+		if (errno == EEXIST)
+			throw UserError(ExitCode::usage, fmt::format("{} already exists: choose another file or pass --force "
+								     "to overwrite it", path));
+		throw UserError(ExitCode::failure, fmt::format("cannot create {}: {} (check the directory exists and is "
+							       "writable)", path, std::strerror(errno)));
+	}
+	// An overwritten file keeps its old mode through O_TRUNC; a recording is always 0600 (it names
+	// the host, the binaries and their functions).
+	fchmod(fd_, 0600);
+	cctx_.reset(ZSTD_createCCtx());
+	if (!cctx_)
+		throw std::bad_alloc();
+
+	Encoder body;
+	header__encode(body, header);
+	Encoder file;
+	file.raw(kFileMagic, sizeof kFileMagic);
+	file.u32(kFormatVersion);
+	file.u32(static_cast<uint32_t>(body.bytes.size()));
+	file.raw(body.bytes.data(), body.bytes.size());
+	file.u32(crc32__update(0, file.bytes.data(), file.bytes.size()));
+	try {
+		write_all(file.bytes.data(), file.bytes.size());
+	} catch (...) {
+		unlink(path_.c_str());
+		::close(fd_);
+		throw;
+	}
+	bytes_ = file.bytes.size();
+}
+
+Writer::~Writer()
+{
+	if (fd_ < 0)
+		return;
+	if (chunks_ == 0) {
+		// Only remove the file that is still ours (nobody renamed another into its place).
+		struct stat mine {}, there {};
+		if (fstat(fd_, &mine) == 0 && stat(path_.c_str(), &there) == 0 && mine.st_ino == there.st_ino &&
+		    mine.st_dev == there.st_dev)
+			unlink(path_.c_str());
+	} else {
+		try {
+			flush();
+		} catch (...) {
+			// The file still reads up to its last complete chunk; close() reports errors.
+		}
+	}
+	::close(fd_);
+}
+
+void Writer::write_all(const void *data, size_t size)
+{
+	auto p = static_cast<const char *>(data);
+	while (size > 0) {
+		ssize_t n = ::write(fd_, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			throw UserError(ExitCode::failure, fmt::format("writing {}: {}", path_, std::strerror(errno)));
+		p += n;
+		size -= static_cast<size_t>(n);
+	}
+}
+
+void Writer::append(RecordType type, std::span<const uint8_t> body)
+{
+	if (failed_)
+		return;
+	Encoder frame;
+	frame.u16(static_cast<uint16_t>(type));
+	frame.u16(0);
+	frame.u32(static_cast<uint32_t>(body.size()));
+	pending_.insert(pending_.end(), frame.bytes.begin(), frame.bytes.end());
+	pending_.insert(pending_.end(), body.begin(), body.end());
+	if (pending_.size() >= kFlushAt)
+		flush();
+}
+
+void Writer::append(RecordType type, const Encoder &body) { append(type, std::span<const uint8_t>(body.bytes)); }
+
+void Writer::process(const ProcessRecord &p)
+{
+	Encoder e;
+	process__encode(e, p);
+	append(RecordType::process, e);
+}
+
+void Writer::site_names(const SiteNamesRecord &s)
+{
+	Encoder e;
+	site_names__encode(e, s);
+	append(RecordType::site_names, e);
+}
+
+void Writer::event(std::span<const uint8_t> raw)
+{
+	append(RecordType::event, raw);
+	events_++;
+}
+
+void Writer::counters(const CountersRecord &c)
+{
+	Encoder e;
+	counters__encode(e, c);
+	append(RecordType::counters, e);
+}
+
+void Writer::tick(const TimeRecord &t)
+{
+	Encoder e;
+	time__encode(e, t);
+	append(RecordType::tick, e);
+}
+
+void Writer::exit(const ExitRecord &x)
+{
+	Encoder e;
+	exit__encode(e, x);
+	append(RecordType::exit, e);
+}
+
+void Writer::end(const TimeRecord &t)
+{
+	Encoder e;
+	time__encode(e, t);
+	append(RecordType::end, e);
+}
+
+void Writer::flush()
+{
+	if (failed_ || pending_.empty())
+		return;
+	compressed_.resize(kChunkFrameSize + ZSTD_compressBound(pending_.size()));
+	size_t n = ZSTD_compressCCtx(cctx_.get(), compressed_.data() + kChunkFrameSize, compressed_.size() - kChunkFrameSize,
+				     pending_.data(), pending_.size(), kZstdLevel);
+	if (ZSTD_isError(n))
+		throw UserError(ExitCode::failure, fmt::format("compressing a chunk of {}: {}", path_, ZSTD_getErrorName(n)));
+	Encoder frame;
+	frame.raw(kChunkMagic, sizeof kChunkMagic);
+	frame.u32(static_cast<uint32_t>(chunks_));
+	frame.u32(static_cast<uint32_t>(n));
+	frame.u32(static_cast<uint32_t>(pending_.size()));
+	std::memcpy(compressed_.data(), frame.bytes.data(), 16);
+	uint32_t crc = crc32__update(crc32__update(0, compressed_.data(), 16), compressed_.data() + kChunkFrameSize, n);
+	std::memcpy(compressed_.data() + 16, &crc, 4);
+	try {
+		write_all(compressed_.data(), kChunkFrameSize + n);
+	} catch (const UserError &e) {
+		// A partial chunk would only be skipped by readers with a warning; cutting it off keeps the
+		// file clean where possible (a full disk may refuse nothing here).
+		failed_ = true;
+		if (ftruncate(fd_, static_cast<off_t>(bytes_)) == 0)
+			lseek(fd_, static_cast<off_t>(bytes_), SEEK_SET);
+		throw UserError(ExitCode::failure, fmt::format("{}; {} holds the recording up to the last complete chunk",
+							       e.what(), path_));
+	}
+	bytes_ += kChunkFrameSize + n;
+	chunks_++;
+	pending_.clear();
+}
+
+void Writer::close()
+{
+	if (fd_ < 0)
+		return;
+	flush();
+	if (fdatasync(fd_) != 0)
+		throw UserError(ExitCode::failure, fmt::format("writing {}: {}", path_, std::strerror(errno)));
+	int fd = std::exchange(fd_, -1);
+	if (::close(fd) != 0)
+		throw UserError(ExitCode::failure, fmt::format("writing {}: {}", path_, std::strerror(errno)));
+}
+
+} // namespace gort::record

@@ -1,0 +1,64 @@
+// Writes a session file (docs/file-format.md): the header at creation, then records gathered into
+// zstd-compressed, checksummed chunks, each written whole as soon as it is flushed, so the file
+// reads up to the last complete chunk whatever stops the recorder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "user/record/file_format.h"
+
+struct ZSTD_CCtx_s;
+
+namespace gort::record {
+
+class Writer {
+public:
+	// Creates `path` with mode 0600 and writes the header: O_EXCL, so an existing file is never
+	// overwritten, unless `force` (then O_TRUNC). Throws UserError.
+	Writer(const std::string &path, bool force, const FileHeader &header);
+	// Without close() (an error ended the recording): with no complete chunk written the recording
+	// never started and the file is removed; otherwise what is pending is flushed if possible.
+	~Writer();
+	Writer(const Writer &) = delete;
+	Writer &operator=(const Writer &) = delete;
+
+	void process(const ProcessRecord &p);
+	void site_names(const SiteNamesRecord &s);
+	void event(std::span<const uint8_t> raw);
+	void counters(const CountersRecord &c);
+	void tick(const TimeRecord &t);
+	void exit(const ExitRecord &x);
+	void end(const TimeRecord &t);
+
+	// Writes the pending records as one chunk (nothing if there are none). Throws UserError; after
+	// a failed write the file is cut back to its last complete chunk and the writer stops.
+	void flush();
+	// flush(), then fdatasync and close. Throws UserError.
+	void close();
+
+	const std::string &path() const { return path_; }
+	uint64_t bytes_written() const { return bytes_; }
+	uint64_t chunks_written() const { return chunks_; }
+	uint64_t events_written() const { return events_; }
+
+private:
+	void append(RecordType type, const Encoder &body);
+	void append(RecordType type, std::span<const uint8_t> body);
+	void write_all(const void *data, size_t size);
+
+	struct CctxDeleter {
+		void operator()(ZSTD_CCtx_s *c) const;
+	};
+
+	std::string path_;
+	int fd_ = -1;
+	std::unique_ptr<ZSTD_CCtx_s, CctxDeleter> cctx_;
+	std::vector<uint8_t> pending_, compressed_;
+	uint64_t bytes_ = 0, chunks_ = 0, events_ = 0;
+	bool failed_ = false;
+};
+
+} // namespace gort::record
