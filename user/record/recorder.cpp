@@ -78,8 +78,6 @@ void Recorder::on_attach(pid_t pid)
 	writer_.process(r);
 	for (const auto &[addr, n] : p.alive_at_attach)
 		name_site(pid, addr.startpc, addr.gopc);
-	// The process record in a chunk of its own at once: from here on the file is a recording.
-	writer_.flush();
 }
 
 void Recorder::write_counters(pid_t pid, session::Clock now)

@@ -87,6 +87,43 @@ struct TopArgs {
 	}
 };
 
+struct RecordArgs {
+	std::vector<int> pids;
+	std::string output, interval = "1s", duration, threshold = "1ms";
+	bool force = false;
+
+	void add_to(CLI::App *cmd)
+	{
+		cmd->add_option("-p,--pid", pids, "PID of a Go process to record (repeatable)");
+		cmd->add_option("-o,--output", output, "the file to write (created 0600)");
+		cmd->add_flag("--force", force, "overwrite the output file if it exists");
+		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
+		cmd->add_option("--interval", interval, "how often counters are recorded, e.g. 1s")->capture_default_str();
+		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+	}
+
+	RecordOptions resolve() const
+	{
+		RecordOptions o;
+		for (int pid : pids) {
+			if (pid <= 0)
+				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
+			o.pids.push_back(pid);
+		}
+		if (o.pids.empty())
+			throw UserError(ExitCode::usage, "say which processes to record: -p PID (find PIDs with gort ps)");
+		if (output.empty())
+			throw UserError(ExitCode::usage, "say where to record: -o FILE");
+		o.output = output;
+		o.force = force;
+		o.interval = parse_positive("--interval", interval);
+		if (!duration.empty())
+			o.duration = parse_positive("--duration", duration);
+		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
+		return o;
+	}
+};
+
 } // namespace
 
 int cli__run(int argc, char **argv)
@@ -107,6 +144,24 @@ int cli__run(int argc, char **argv)
 	auto *demo = app.add_subcommand("demo", "start a small Go service with problems and run `top` on it");
 	demo_args.add_to(demo, false);
 
+	RecordArgs record_args;
+	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export");
+	record_args.add_to(record);
+
+	std::string report_file;
+	bool report_json = false;
+	auto *report = app.add_subcommand("report", "the summary top shows, from a recording");
+	report->add_option("FILE", report_file, "a file written by gort record")->required();
+	report->add_flag("--json", report_json, "one JSON object on stdout (the schema of top --json)");
+
+	std::string export_file, export_format, export_output;
+	auto *exp = app.add_subcommand("export", "convert a recording for other tools");
+	exp->add_option("FILE", export_file, "a file written by gort record")->required();
+	exp->add_option("--format", export_format, "chrome: trace-event JSON for Perfetto / chrome://tracing")
+		->required()
+		->check(CLI::IsMember({"chrome"}));
+	exp->add_option("-o,--output", export_output, "the JSON file to write")->required();
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
@@ -124,6 +179,12 @@ int cli__run(int argc, char **argv)
 			return top__run(top_args.resolve());
 		if (*demo)
 			return demo__run(demo_args.resolve());
+		if (*record)
+			return record__run(record_args.resolve());
+		if (*report)
+			return report__run(report_file, report_json);
+		if (*exp)
+			return export__run(export_file, export_format, export_output);
 	} catch (const UserError &e) {
 		fmt::print(stderr, "gort: {}\n", e.what());
 		return static_cast<int>(e.code());

@@ -24,7 +24,19 @@ struct TopOptions {
 	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
 };
 
+struct RecordOptions {
+	std::vector<pid_t> pids;
+	std::string output;
+	bool force = false;  // overwrite an existing output file
+	std::chrono::nanoseconds interval = std::chrono::seconds(1);
+	std::optional<std::chrono::nanoseconds> duration;
+	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
+};
+
 int top__run(const TopOptions &opts);
+int record__run(const RecordOptions &opts);
+int report__run(const std::string &path, bool json);
+int export__run(const std::string &path, const std::string &format, const std::string &output);
 // verbose: also the attach point of every probe (instruction, emulated or not, why).
 int ps__run(bool json, bool verbose);
 int demo__run(const TopOptions &opts);

@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""gort record, report and export, as a user runs them:
+
+- record + report --json against ground truth: every check of test_top_groundtruth.py, with the
+  figures taken from `gort report --json` of a recording instead of `top --json` (one test per Go
+  toolchain >= 1.21);
+- a recorder killed with SIGKILL mid-session leaves a file that still reports (a warning for its
+  tail, exit 0, the figures up to its last chunk);
+- export --format chrome is valid trace-event JSON and holds the program's pauses and syscalls;
+- bad files: one line on stderr, exit 6; an existing output is never overwritten without --force.
+
+Run: python3 tests/e2e/test_record.py   (root; env GORT, GORT_SOURCE_DIR, GORT_BUILD_DIR)
+"""
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gortlib  # noqa: E402
+import test_top_groundtruth  # noqa: E402
+
+BAD_FILE, USAGE = 6, 2
+
+
+def report_json(path):
+    """(status, the one JSON object on stdout or None, stderr lines) of `gort report --json`."""
+    r = gortlib.run([gortlib.GORT, "report", path, "--json"], timeout=60)
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    obj = json.loads(lines[0]) if r.returncode == 0 and len(lines) == 1 else None
+    return r.returncode, obj, r.stderr.splitlines(), r
+
+
+class RecordTestCase(gortlib.GortTestCase):
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="gort-record-test-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+
+class RecordGroundTruth(test_top_groundtruth.TopGroundTruth, RecordTestCase):
+    """The ground-truth checks of `top`, on `record` + `report --json` (the toolchain tests are
+    inherited from TopGroundTruth: only where the figures come from differs)."""
+
+    def trace_groundtruth(self, tc, args=()):
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.build(tc, "groundtruth")
+        prog = self.reaper.program(exe, args)
+        out = self.path("groundtruth.gort")
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--interval", "200ms",
+                                 "--syscall-threshold", "5ms"])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()
+        prog.close_stdin()
+        status = prog.wait(timeout=30)
+        try:
+            gort_status = gort.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.fail("gort record did not end by itself after its only target exited; stderr: %s"
+                      % gort.stderr_text()[-2000:])
+        self.assertEqual(gort_status, 0, "gort record status; stderr: %s" % gort.stderr_text()[-2000:])
+        self.assertEqual(gort.stdout_text(), "", "record writes nothing on stdout")
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600, "recordings are created 0600")
+        rc, last, err, r = report_json(out)
+        self.assertEqual(rc, 0, "gort report: %r" % (r,))
+        self.assertEqual(err, [], "a clean recording reports without warnings")
+        self.assertIsNotNone(last, "gort report --json printed one JSON object: %r" % r.stdout[:2000])
+        proc = gortlib.process_in(last, prog.pid)
+        self.assertIsNotNone(proc, "pid %d missing from the report: %s" % (prog.pid, last))
+        return report, status, last, proc
+
+
+class RecordKilled(RecordTestCase):
+    def test_sigkill_mid_session_still_reports(self):
+        """SIGKILL while the target runs: the file reports what its complete chunks hold, with a
+        warning for the tail, and exit status 0."""
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        prog = self.reaper.program(exe)
+        out = self.path("killed.gort")
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--syscall-threshold", "5ms"])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()  # the workload is done; the program waits for EOF
+
+        # Sync on the file: chunks are flushed at least every second, so the workload's figures
+        # appear in it within a few seconds while the recorder keeps running.
+        deadline = time.monotonic() + 30
+        while True:
+            rc, obj, err, r = report_json(out)
+            p = gortlib.process_in(obj, prog.pid) if obj else None
+            if p and p["gc"]["cycles"] == report["num_gc"] and p["goroutines"]["live"] == report["num_goroutine"]:
+                break
+            self.assertLess(time.monotonic(), deadline, "the workload's figures never reached %s: %r" % (out, r))
+            time.sleep(0.2)
+        self.assertTrue(gort.running(), "the recorder ended by itself: %s" % gort.stderr_text())
+        gort.signal(signal.SIGKILL)
+        self.assertEqual(gort.wait(timeout=10), -signal.SIGKILL)
+
+        rc, obj, err, r = report_json(out)
+        self.assertEqual(rc, 0, r)
+        self.assertEqual(len(err), 1, "one warning line for the tail: %r" % err)
+        self.assertRegex(err[0], r"^gort: warning: .*(killed|truncated)", err)
+        p = gortlib.process_in(obj, prog.pid)
+        self.assertIsNotNone(p, obj)
+        self.assertIs(p["exited"], False, "the target was still running when the recorder died")
+        self.assertEqual(p["gc"]["cycles"], report["num_gc"])
+        self.assertEqual(p["stw"]["gc"]["total_ns"], report["pause_total_ns"])
+        self.assertEqual(p["goroutines"]["live"], report["num_goroutine"])
+        self.assertEqual(p["goroutines"]["created"], sum(report["created"].values()))
+
+        # Cut inside its last chunk, the file still reports (the chunk before it).
+        with open(out, "rb") as f:
+            data = f.read()
+        cut = self.path("cut.gort")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) - 7])
+        rc, obj, err, r = report_json(cut)
+        self.assertEqual(rc, 0, r)
+        self.assertTrue(err and "truncated" in err[0], err)
+        self.assertIsNotNone(gortlib.process_in(obj, prog.pid), obj)
+
+
+# The trace-event format's phases (Trace Event Format document, "Event Descriptions").
+PHASES = set("BEXiIC" "bne" "stf" "PONDM" "Rc" "()")
+
+
+class ExportChrome(RecordTestCase):
+    def validate_trace(self, doc):
+        """The trace-event format's rules; returns the events."""
+        if isinstance(doc, dict):
+            self.assertIn("traceEvents", doc)
+            events = doc["traceEvents"]
+        else:
+            events = doc
+        self.assertIsInstance(events, list)
+        for ev in events:
+            for key in ("name", "ph", "ts", "pid", "tid"):
+                self.assertIn(key, ev, ev)
+            self.assertIn(ev["ph"], PHASES, ev)
+            self.assertIsInstance(ev["ts"], (int, float), ev)
+            self.assertIsInstance(ev["pid"], int, ev)
+            self.assertIsInstance(ev["tid"], int, ev)
+            if ev["ph"] == "X":
+                self.assertIsInstance(ev["dur"], (int, float), ev)
+                self.assertGreaterEqual(ev["dur"], 0, ev)
+            if ev["ph"] == "C":
+                self.assertTrue(ev.get("args"), ev)
+                for v in ev["args"].values():
+                    self.assertIsInstance(v, (int, float), ev)
+            if ev["ph"] == "M":
+                self.assertIn(ev["name"], ("thread_name", "process_name", "process_sort_index",
+                                           "thread_sort_index", "process_labels"), ev)
+                self.assertIsInstance(ev["args"]["name"], str, ev)
+        return events
+
+    def test_export_is_valid_trace_event_json(self):
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        prog = self.reaper.program(exe)
+        out = self.path("export.gort")
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--interval", "100ms",
+                                 "--syscall-threshold", "5ms"])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()
+        prog.close_stdin()
+        prog.wait(timeout=30)
+        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
+
+        trace = self.path("trace.json")
+        r = gortlib.run([gortlib.GORT, "export", out, "--format", "chrome", "-o", trace], timeout=60)
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (0, "", ""))
+        with open(trace) as f:
+            events = self.validate_trace(json.load(f))
+        mine = [e for e in events if e["pid"] == prog.pid]
+
+        gc = [e for e in mine if e["ph"] == "X" and e.get("cat") == "gc"]
+        self.assertEqual(len(gc), report["num_gc"], "one GC cycle slice per cycle")
+        stw = [e for e in mine if e["ph"] == "X" and e.get("cat") == "stw"]
+        self.assertTrue(all("reason" in e["args"] for e in stw + gc))
+        gc_pauses = [e for e in stw if e["args"]["reason"].startswith("GC ")]
+        self.assertEqual(len(gc_pauses), 2 * report["num_gc"])
+        self.assertEqual(sum(e["args"]["duration_ns"] for e in gc_pauses), report["pause_total_ns"])
+
+        sleeps = [e for e in mine if e["ph"] == "X" and e["name"] == "nanosleep"]
+        self.assertEqual(len(sleeps), report["nanosleeps"])
+        names = {e["tid"]: e["args"]["name"] for e in mine if e["ph"] == "M" and e["name"] == "thread_name"}
+        for e in sleeps:
+            self.assertGreaterEqual(e["dur"] * 1000, report["nanosleep_ns"] * 0.99, e)
+            self.assertIn("main.sleeper", names.get(e["tid"], ""), "the syscall's goroutine track is named")
+        live = [e for e in mine if e["ph"] == "C"]
+        self.assertTrue(live, "a live-goroutines counter track")
+        self.assertEqual(live[-1]["args"]["live"], report["num_goroutine"])
+        self.assertTrue(any(e["ph"] == "M" and e["name"] == "process_name" for e in mine))
+
+
+class BadFiles(RecordTestCase):
+    def assert_bad(self, args, status, mention):
+        r = gortlib.run([gortlib.GORT] + args, timeout=30)
+        what = "gort %s: %r" % (" ".join(args), r)
+        self.assertEqual(r.returncode, status, what)
+        self.assertEqual(r.stdout, "", what)
+        self.assertEqual(len(r.stderr.splitlines()), 1, what)
+        self.assertRegex(r.stderr, mention, what)
+
+    def test_missing_foreign_and_newer_files(self):
+        gortlib.require_gort()
+        self.assert_bad(["report", self.path("nope.gort")], BAD_FILE, "cannot open")
+        foreign = self.path("foreign")
+        with open(foreign, "wb") as f:
+            f.write(b"\x7fELF" + b"\0" * 100)
+        self.assert_bad(["report", foreign], BAD_FILE, "not a gort recording")
+        self.assert_bad(["export", foreign, "--format", "chrome", "-o", self.path("x.json")], BAD_FILE,
+                        "not a gort recording")
+        self.assertFalse(os.path.exists(self.path("x.json")), "no output for a bad input")
+        newer = self.path("newer.gort")
+        with open(newer, "wb") as f:
+            f.write(b"\x89GORT\r\n\x1a" + (99).to_bytes(4, "little") + (0).to_bytes(4, "little"))
+        self.assert_bad(["report", newer, "--json"], BAD_FILE, "newer gort")
+
+    def test_existing_output_is_not_overwritten(self):
+        gortlib.require_gort()
+        out = self.path("taken.gort")
+        with open(out, "w") as f:
+            f.write("precious")
+        # Refused before anything is attached (pid 1 would not even be a Go program).
+        self.assert_bad(["record", "-p", "1", "-o", out], USAGE, "already exists.*--force")
+        with open(out) as f:
+            self.assertEqual(f.read(), "precious")
+
+    def test_failed_attach_leaves_no_file(self):
+        gortlib.require_gort()
+        gortlib.require_root()
+        out = self.path("never.gort")
+        r = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", out], timeout=30)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertFalse(os.path.exists(out), "a recording that never started leaves no file: %r" % (r,))
+        # --force over an existing file: the same (the old contents are gone either way).
+        with open(out, "w") as f:
+            f.write("old")
+        r = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", out, "--force"], timeout=30)
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertFalse(os.path.exists(out), r)
+
+
+# The toolchain tests and test_exit_status_unchanged come with TopGroundTruth; only this module's
+# classes are collected (test_top_groundtruth is imported as a module, so its own are not re-run).
+if __name__ == "__main__":
+    gortlib.main()

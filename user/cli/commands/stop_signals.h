@@ -1,0 +1,35 @@
+// SIGINT/SIGTERM as a flag a command loop polls: the handler only sets it, the loop ends and every
+// destructor runs (probes detached, files closed). The previous handlers come back on destruction.
+#pragma once
+
+#include <signal.h>
+
+namespace gort::cli {
+
+class StopSignals {
+public:
+	StopSignals()
+	{
+		requested_ = 0;
+		struct sigaction sa {};
+		sa.sa_handler = [](int) { requested_ = 1; };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &old_int_);
+		sigaction(SIGTERM, &sa, &old_term_);
+	}
+	~StopSignals()
+	{
+		sigaction(SIGINT, &old_int_, nullptr);
+		sigaction(SIGTERM, &old_term_, nullptr);
+	}
+	StopSignals(const StopSignals &) = delete;
+	StopSignals &operator=(const StopSignals &) = delete;
+
+	bool requested() const { return requested_ != 0; }
+
+private:
+	static inline volatile sig_atomic_t requested_ = 0;
+	struct sigaction old_int_ {}, old_term_ {};
+};
+
+} // namespace gort::cli

@@ -1,0 +1,163 @@
+#include "user/export/chrome_trace.h"
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "user/record/replay.h"
+
+namespace gort::chrome {
+
+namespace {
+
+using nlohmann::json;
+
+// The runtime's names of the pauses that open and close a GC cycle (runtime.stwReasonStrings,
+// the same in Go 1.21-1.27): a cycle runs from the sweep-termination pause's start to the
+// mark-termination pause's end.
+constexpr const char *kSweepTermination = "GC sweep termination";
+constexpr const char *kMarkTermination = "GC mark termination";
+
+// Every record goes to the replay first, so the exported counters are the aggregator's figures.
+class ChromeTrace : public record::RecordVisitor {
+public:
+	explicit ChromeTrace(std::ostream &out) : out_(out) { out_ << "{\"traceEvents\": [\n"; }
+
+	void finish()
+	{
+		json meta = {
+			{"host", replay_.header().host},
+			{"kernel", replay_.header().kernel},
+			{"start", session::clock__rfc3339(replay_.header().start_wall_ns)},
+		};
+		out_ << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": " << dump(meta) << "}\n";
+	}
+
+	void on_header(const record::FileHeader &h) override { replay_.on_header(h); }
+
+	void on_process(const record::ProcessRecord &p) override
+	{
+		replay_.on_process(p);
+		uint64_t pid = p.pid;
+		emit({{"name", "process_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", kRuntimeTid},
+		      {"args", {{"name", p.comm + " (PID " + std::to_string(pid) + ", " + p.go_version + ")"}}}});
+		emit({{"name", "thread_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", kRuntimeTid},
+		      {"args", {{"name", "GC cycles and stop-the-world pauses"}}}});
+		emit({{"name", "attached"}, {"ph", "i"}, {"s", "p"}, {"ts", us(p.attached_mono_ns)}, {"pid", pid},
+		      {"tid", kRuntimeTid}});
+	}
+
+	void on_site_names(const record::SiteNamesRecord &s) override { replay_.on_site_names(s); }
+
+	void on_event(const gort_event_header &hdr, std::span<const uint8_t> raw) override
+	{
+		replay_.on_event(hdr, raw);
+		const record::ReplaySymbols *symbols = replay_.symbols(static_cast<pid_t>(hdr.tgid));
+		if (!symbols)
+			return; // a process the file never introduced: the aggregator ignores it too
+		if (hdr.kind == GORT_EV_STW && raw.size() >= sizeof(gort_stw_event)) {
+			gort_stw_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			stw(hdr.tgid, ev, symbols->stw_reason(ev.reason));
+		} else if (hdr.kind == GORT_EV_SLOW_SYSCALL && raw.size() >= sizeof(gort_syscall_event)) {
+			gort_syscall_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			if (ev.kind == GORT_SYSCALL_GOROUTINE)
+				syscall(hdr.tgid, ev, symbols->site(ev.startpc, ev.gopc).function);
+		}
+	}
+
+	void on_counters(const record::CountersRecord &c) override { replay_.on_counters(c); }
+
+	void on_tick(const record::TimeRecord &t) override
+	{
+		replay_.on_tick(t);
+		for (const auto &p : replay_.snapshot().processes)
+			if (!p.exited)
+				live(p, t.mono_ns);
+	}
+
+	void on_exit(const record::ExitRecord &x) override
+	{
+		replay_.on_exit(x);
+		for (const auto &p : replay_.snapshot().processes)
+			if (static_cast<uint32_t>(p.pid) == x.pid)
+				live(p, x.time.mono_ns);
+		emit({{"name", "exited"}, {"ph", "i"}, {"s", "p"}, {"ts", us(x.time.mono_ns)}, {"pid", x.pid},
+		      {"tid", kRuntimeTid}});
+	}
+
+	void on_end(const record::TimeRecord &t) override { replay_.on_end(t); }
+
+private:
+	// Microseconds since the recording started (the format's unit), keeping nanoseconds as decimals.
+	double us(uint64_t mono_ns) const
+	{
+		return (static_cast<double>(mono_ns) - static_cast<double>(replay_.header().start_mono_ns)) / 1000.0;
+	}
+
+	// Names come from the recorded binary; invalid UTF-8 is replaced rather than refused.
+	static std::string dump(const json &j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+	void emit(const json &ev)
+	{
+		out_ << (first_ ? "" : ",\n") << dump(ev);
+		first_ = false;
+	}
+
+	void live(const session::ProcessSnapshot &p, uint64_t mono_ns)
+	{
+		emit({{"name", "live goroutines"}, {"ph", "C"}, {"ts", us(mono_ns)}, {"pid", p.pid}, {"tid", kRuntimeTid},
+		      {"args", {{"live", p.goroutines.live}}}});
+	}
+
+	void stw(uint32_t pid, const gort_stw_event &ev, const std::string &reason)
+	{
+		uint64_t dur = ev.end_ns > ev.start_ns ? ev.end_ns - ev.start_ns : 0;
+		emit({{"name", "STW: " + reason}, {"cat", "stw"}, {"ph", "X"}, {"ts", us(ev.start_ns)}, {"dur", dur / 1000.0},
+		      {"pid", pid}, {"tid", kRuntimeTid}, {"args", {{"reason", reason}, {"duration_ns", dur}}}});
+		if (reason == kSweepTermination) {
+			gc_start_[pid] = ev.start_ns;
+		} else if (reason == kMarkTermination) {
+			auto it = gc_start_.find(pid);
+			if (it == gc_start_.end())
+				return; // the cycle began before attach
+			uint64_t start = it->second;
+			gc_start_.erase(it);
+			uint64_t cycle = ++gc_cycles_[pid];
+			uint64_t d = ev.end_ns > start ? ev.end_ns - start : 0;
+			emit({{"name", "GC cycle"}, {"cat", "gc"}, {"ph", "X"}, {"ts", us(start)}, {"dur", d / 1000.0},
+			      {"pid", pid}, {"tid", kRuntimeTid}, {"args", {{"reason", "GC"}, {"cycle", cycle}, {"duration_ns", d}}}});
+		}
+	}
+
+	void syscall(uint32_t pid, const gort_syscall_event &ev, const std::string &function)
+	{
+		if (named_.insert({pid, ev.goid}).second)
+			emit({{"name", "thread_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", ev.goid},
+			      {"args", {{"name", "goroutine " + std::to_string(ev.goid) + " " + function}}}});
+		uint64_t start = ev.hdr.ktime_ns > ev.duration_ns ? ev.hdr.ktime_ns - ev.duration_ns : 0;
+		emit({{"name", session::syscall_name(ev.nr)}, {"cat", "syscall"}, {"ph", "X"}, {"ts", us(start)},
+		      {"dur", ev.duration_ns / 1000.0}, {"pid", pid}, {"tid", ev.goid},
+		      {"args", {{"goid", ev.goid}, {"function", function}, {"duration_ns", ev.duration_ns}}}});
+	}
+
+	std::ostream &out_;
+	record::Replay replay_;
+	bool first_ = true;
+	std::map<uint32_t, uint64_t> gc_start_, gc_cycles_;
+	std::set<std::pair<uint32_t, uint64_t>> named_;  // (pid, goid) with a thread_name
+};
+
+} // namespace
+
+record::ReadSummary chrome_trace__write(const std::string &path, std::ostream &out)
+{
+	ChromeTrace trace(out);
+	record::ReadSummary sum = record::recording__read(path, trace);
+	trace.finish();
+	return sum;
+}
+
+} // namespace gort::chrome
