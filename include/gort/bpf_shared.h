@@ -26,7 +26,21 @@ enum gort_stw_abi {
 	GORT_STW_ABI_WORLDSTOP_START = 2,
 	/* 1.23+: worldStop{reason, startedStopping, finishedStopping, cpu}: RAX, BL, RCX, RDI, RSI */
 	GORT_STW_ABI_WORLDSTOP_STOPPING = 3,
+	/* 1.19-1.20: stopTheWorld(reason string) and stopTheWorldWithSema() with no argument. The
+	 * reason is noted per goroutine where each stop path begins (stopTheWorld entry: RAX/RBX
+	 * string; gcStart: sweep termination; gcMarkDone: mark termination) and picked up at
+	 * stopTheWorldWithSema through g0.m.curg's goid; otherwise as GORT_STW_ABI_REASON_AT_STOP. */
+	GORT_STW_ABI_GOROUTINE_REASON = 4,
 };
+
+/* Go 1.19-1.20 pass the stop reason as a string. BPF reports it as this bit plus a 31-bit
+ * FNV-1a hash of its first GORT_STW_REASON_HASH_BYTES bytes and its length
+ * (gort_stw_reason__hash), which user/target maps back to the text it finds in the binary;
+ * the GC reasons take the stwReason numbers of 1.21+ (1 mark, 2 sweep termination). */
+#define GORT_STW_REASON_HASHED 0x80000000u
+#define GORT_STW_REASON_HASH_BYTES 32
+#define GORT_FNV32_OFFSET 2166136261u
+#define GORT_FNV32_PRIME 16777619u
 
 /* Byte offsets of the runtime structs the probes read, from the target's DWARF. */
 /* Where a traced process is in its attach sequence. Probes are attached one by one, so every

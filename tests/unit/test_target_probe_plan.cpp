@@ -2,6 +2,7 @@
 // emulated instruction after the stack check, call/return sites are found by decoding.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -141,3 +142,21 @@ TEST_P(ProbePlanTest, MissingFunctionIsUnsupported)
 }
 
 INSTANTIATE_TEST_SUITE_P(AllToolchains, ProbePlanTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+
+// Go 1.19-1.20 name their stop-the-world pauses with string constants passed to stopTheWorld
+// (or stopTheWorldGC); gort maps BPF's hash of the text back to them.
+TEST_P(ProbePlanTest, StopTheWorldReasonStringsBefore121)
+{
+	if (bin->build_info().version.at_least(1, 21)) {
+		EXPECT_TRUE(t::probe_plan__string_arguments(*bin, "runtime.stopTheWorld").empty()) << "stwReason is a uint8";
+		return;
+	}
+	// groundtruth calls ReadMemStats and GOMAXPROCS (the linker drops uncalled ones).
+	auto gt = GoBinary::open(gort::testing::go_build(GetParam(), "groundtruth"));
+	auto texts = t::probe_plan__string_arguments(*gt, "runtime.stopTheWorld");
+	auto gc = t::probe_plan__string_arguments(*gt, "runtime.stopTheWorldGC");
+	texts.insert(texts.end(), gc.begin(), gc.end());
+	for (const char *want : {"read mem stats", "GOMAXPROCS"})
+		EXPECT_NE(std::find(texts.begin(), texts.end(), want), texts.end()) << want;
+	EXPECT_TRUE(t::probe_plan__string_arguments(*bin, "runtime.noSuchFunction").empty());
+}

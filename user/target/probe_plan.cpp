@@ -290,12 +290,14 @@ std::vector<AttachPoint> probe_plan__call_sites(const GoBinary &bin, std::string
 	return out;
 }
 
-std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::string_view caller_prefix,
-						  std::string_view callee)
+namespace {
+
+// Calls `visit(f, insns, i)` for every `call <callee>` (index i in f's decoded instructions) in
+// the functions whose name starts with `caller_prefix`.
+template <typename Visit>
+void for_each_call(const GoBinary &bin, std::string_view caller_prefix, const Function &to, Visit visit)
 {
-	Function to = need_function(bin, callee);
 	Capstone cs;
-	std::vector<AttachPoint> out;
 	for (const Function &f : bin.functions()) {
 		if (f.name.compare(0, caller_prefix.size(), caller_prefix) != 0)
 			continue;
@@ -316,20 +318,67 @@ std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::stri
 			continue;
 		Insns d;
 		disasm(cs, *code, f.addr, 0, d);
-		for (size_t i = 0; i + 1 < d.count; i++) {
+		for (size_t i = 0; i < d.count; i++) {
 			const cs_insn &in = d[i];
 			if (kind_of(in) != Kind::call)
 				continue;
 			int32_t rel;
 			memcpy(&rel, in.bytes + 1, 4);
-			if (in.address + 5 + static_cast<int64_t>(rel) != to.addr)
-				continue;
-			const cs_insn &next = d[i + 1];
-			out.push_back(make_point(bin, f, next,
-						 text_of(next) + " after call " + to.name + ": rax holds its first result" +
-							 (emulated(next) ? ", emulated" : ", single-stepped (rare event)")));
+			if (in.address + 5 + static_cast<int64_t>(rel) == to.addr)
+				visit(f, d, i);
 		}
 	}
+}
+
+} // namespace
+
+std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::string_view caller_prefix,
+						  std::string_view callee)
+{
+	Function to = need_function(bin, callee);
+	std::vector<AttachPoint> out;
+	for_each_call(bin, caller_prefix, to, [&](const Function &f, const Insns &d, size_t i) {
+		if (i + 1 >= d.count)
+			return;
+		const cs_insn &next = d[i + 1];
+		out.push_back(make_point(bin, f, next,
+					 text_of(next) + " after call " + to.name + ": rax holds its first result" +
+						 (emulated(next) ? ", emulated" : ", single-stepped (rare event)")));
+	});
+	return out;
+}
+
+std::vector<std::string> probe_plan__string_arguments(const GoBinary &bin, std::string_view callee)
+{
+	std::vector<std::string> out;
+	auto to = bin.function(callee);
+	if (!to)
+		return out;
+	for_each_call(bin, "", *to, [&](const Function &, const Insns &d, size_t call) {
+		// A constant string argument is `lea rax, [rip+str]` and `mov ebx, len` among the
+		// instructions just before the call (ABIInternal: a string's ptr/len in RAX/RBX).
+		std::optional<uint64_t> ptr, len;
+		for (size_t k = call; k-- > 0 && call - k <= 6;) {
+			const cs_insn &in = d[k];
+			const cs_x86 &x = in.detail->x86;
+			if (x.op_count != 2 || x.operands[0].type != X86_OP_REG)
+				continue;
+			unsigned r = x.operands[0].reg;
+			if (!ptr && in.id == X86_INS_LEA && r == X86_REG_RAX && x.operands[1].type == X86_OP_MEM &&
+			    x.operands[1].mem.base == X86_REG_RIP)
+				ptr = in.address + in.size + x.operands[1].mem.disp;
+			else if (!len && in.id == X86_INS_MOV && (r == X86_REG_EBX || r == X86_REG_RBX) &&
+				 x.operands[1].type == X86_OP_IMM)
+				len = static_cast<uint64_t>(x.operands[1].imm);
+		}
+		if (!ptr || !len || *len > 256)
+			return;
+		if (auto bytes = bin.read(*ptr, *len)) {
+			std::string s(bytes->begin(), bytes->end());
+			if (std::find(out.begin(), out.end(), s) == out.end())
+				out.push_back(std::move(s));
+		}
+	});
 	return out;
 }
 

@@ -43,4 +43,8 @@ std::vector<AttachPoint> probe_plan__call_sites(const GoBinary &bin, std::string
 std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::string_view caller_prefix,
 						  std::string_view callee);
 
+// The constant strings passed to `callee(s string, ...)` at its call sites anywhere in the
+// binary (`lea rax, [rip+s]; mov ebx, len` before the call), each once. Empty if it has none.
+std::vector<std::string> probe_plan__string_arguments(const GoBinary &bin, std::string_view callee);
+
 } // namespace gort::target

@@ -76,8 +76,21 @@ bool runtime_layout__stw_reason_is_gc(uint32_t reason)
 	return reason == kStwGCMarkTerm || reason == kStwGCSweepTerm;
 }
 
+uint32_t runtime_layout__stw_reason_hash(std::string_view text)
+{
+	uint32_t h = GORT_FNV32_OFFSET;
+	for (size_t i = 0; i < text.size() && i < GORT_STW_REASON_HASH_BYTES; i++)
+		h = (h ^ static_cast<uint8_t>(text[i])) * GORT_FNV32_PRIME;
+	h = (h ^ static_cast<uint32_t>(text.size())) * GORT_FNV32_PRIME;
+	return GORT_STW_REASON_HASHED | (h & ~GORT_STW_REASON_HASHED);
+}
+
 std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t reason)
 {
+	if (reason & GORT_STW_REASON_HASHED) {
+		auto it = layout.stw_reason_texts.find(reason);
+		return it != layout.stw_reason_texts.end() ? it->second : fmt::format("stw reason {:#x}", reason);
+	}
 	if (reason < layout.stw_reasons.size() && !layout.stw_reasons[reason].empty())
 		return layout.stw_reasons[reason];
 	return fmt::format("stw reason {}", reason);
@@ -87,9 +100,9 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
 {
 	const BuildInfo &info = bin.build_info();
 	const GoVersion &v = info.version;
-	if (!v.at_least(1, 21))
-		unsupported(bin, "Go versions before 1.21 are not supported yet (their stop-the-world "
-				 "functions pass no reason); rebuild with Go 1.21 or newer");
+	if (!v.at_least(1, 19))
+		unsupported(bin, "Go versions before 1.19 are not supported (gort reads the runtime of Go "
+				 "1.19 and newer); rebuild with Go 1.19 or newer");
 	if (!info.has_dwarf)
 		unsupported(bin, "the binary has no DWARF (built with -ldflags=-w or stripped); rebuild "
 				 "without -w/-s to trace it");
@@ -130,8 +143,24 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
 	} else if (v.at_least(1, 22)) {
 		layout.stw_abi = GORT_STW_ABI_WORLDSTOP_START;
 	} else {
-		layout.stw_abi = GORT_STW_ABI_REASON_AT_STOP;
-		add("world_stopping", probe_plan__entry(bin, "runtime.stopTheWorldWithSema", {Reg::rax}));
+		if (v.at_least(1, 21)) {
+			layout.stw_abi = GORT_STW_ABI_REASON_AT_STOP;
+			add("world_stopping", probe_plan__entry(bin, "runtime.stopTheWorldWithSema", {Reg::rax}));
+		} else {
+			// 1.19-1.20: stopTheWorldWithSema() has no argument; the reason is noted where each
+			// stop begins, on the goroutine that then runs it on g0 (bpf/stw.bpf.c). The GC
+			// stops get stwReason's later numbers, so 1 and 2 mean GC everywhere.
+			layout.stw_abi = GORT_STW_ABI_GOROUTINE_REASON;
+			add("world_stopping", probe_plan__entry(bin, "runtime.stopTheWorldWithSema", {Reg::r14}));
+			add("stw_reason_named", probe_plan__entry(bin, "runtime.stopTheWorld", {Reg::rax, Reg::rbx, Reg::r14}));
+			add("stw_reason_sweep", probe_plan__entry(bin, "runtime.gcStart", {Reg::r14}));
+			add("stw_reason_mark", probe_plan__entry(bin, "runtime.gcMarkDone", {Reg::r14}));
+			layout.stw_reasons = {"unknown", "GC mark termination", "GC sweep termination"};
+			// stopTheWorldGC(reason) passes its caller's string on to stopTheWorld.
+			for (const char *callee : {"runtime.stopTheWorld", "runtime.stopTheWorldGC"})
+				for (auto &text : probe_plan__string_arguments(bin, callee))
+					layout.stw_reason_texts.emplace(runtime_layout__stw_reason_hash(text), text);
+		}
 		auto work = bin.symbol("runtime.work");
 		auto pause_start = bin.member_offset("runtime.workType", "pauseStart");
 		if (work && pause_start)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct RuntimeLayout {
 	// Start functions of runtime-internal goroutines, merged [lo, hi) link-time ranges.
 	std::vector<std::pair<uint64_t, uint64_t>> system_ranges;
 	std::vector<std::string> stw_reasons;  // runtime.stwReasonStrings
+	// Go 1.19-1.20: stopTheWorld(reason string) texts by the value BPF reports for them
+	// (GORT_STW_REASON_HASHED | runtime_layout__stw_reason_hash(text)).
+	std::map<uint32_t, std::string> stw_reason_texts;
 	std::vector<ProbeAttachment> probes;
 };
 
@@ -39,5 +43,8 @@ bool runtime_layout__is_system_function(const std::string &name);
 // The runtime's name for an stwReason value ("GC mark termination", ...).
 std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t reason);
 bool runtime_layout__stw_reason_is_gc(uint32_t reason);
+
+// What BPF's go_string__reason_hash (bpf/stw.bpf.c) reports for a Go 1.19-1.20 stop reason.
+uint32_t runtime_layout__stw_reason_hash(std::string_view text);
 
 } // namespace gort::target
