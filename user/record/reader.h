@@ -39,5 +39,8 @@ struct ReadSummary {
 ReadSummary recording__read(const std::string &path, RecordVisitor &visitor);
 // The same over bytes in memory; `name` is used in messages.
 ReadSummary recording__read_bytes(std::span<const uint8_t> bytes, const std::string &name, RecordVisitor &visitor);
+// The records of one decompressed chunk, in order; false at the first that does not decode (those
+// before it were delivered). Public for the fuzzer, which cannot forge checksums and zstd frames.
+bool chunk__read_records(std::span<const uint8_t> raw, RecordVisitor &visitor, ReadSummary &summary);
 
 } // namespace gort::record
