@@ -33,6 +33,20 @@ void RingBufferDeleter::operator()(ring_buffer *rb) const { ring_buffer__free(rb
 
 namespace {
 
+// GORT_DEBUG=1: libbpf's diagnostics, and each attach/detach decision.
+bool debug_enabled()
+{
+	static const bool debug = std::getenv("GORT_DEBUG") != nullptr;
+	return debug;
+}
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args &&...args)
+{
+	if (debug_enabled())
+		fmt::print(stderr, "gort debug: {}\n", fmt::format(f, std::forward<Args>(args)...));
+}
+
 // libbpf's own messages are multi-line diagnostics; gort reports one line per failure itself.
 // GORT_DEBUG=1 shows them.
 int libbpf_print(enum libbpf_print_level level, const char *format, va_list args)
@@ -192,6 +206,8 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 				}
 			}
 			bl->second.users++;
+			debug("PID {}: binary {}:{} has {} users, {} links", pid, bk.dev, bk.ino, bl->second.users,
+			      bl->second.links.size());
 			binary_of_[pid] = bk;
 		}
 	} catch (...) {
@@ -243,8 +259,22 @@ void Tracer::forget(pid_t pid)
 		return;
 	auto bl = binary_links_.find(it->second);
 	if (bl != binary_links_.end() && --bl->second.users == 0)
-		binary_links_.erase(bl); // the last process of that binary: its uprobes go
+		bl->second.idle_since = std::chrono::steady_clock::now(); // see kBinaryLinger
 	binary_of_.erase(it);
+	debug("PID {} forgotten; {} binaries with links", pid, binary_links_.size());
+}
+
+void Tracer::expire_idle_binaries(bool all)
+{
+	auto now = std::chrono::steady_clock::now();
+	for (auto it = binary_links_.begin(); it != binary_links_.end();) {
+		if (it->second.users == 0 && (all || now - it->second.idle_since >= kBinaryLinger)) {
+			debug("binary {}:{} idle: its {} links go", it->first.dev, it->first.ino, it->second.links.size());
+			it = binary_links_.erase(it);
+		} else {
+			++it;
+		}
+	}
 }
 
 void Tracer::detach(pid_t pid)
@@ -270,6 +300,7 @@ void Tracer::detach(pid_t pid)
 
 int Tracer::poll(int timeout_ms)
 {
+	expire_idle_binaries(false);
 	int n = ring_buffer__poll(ring_.get(), timeout_ms);
 	return n < 0 ? 0 : n;
 }

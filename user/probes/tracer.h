@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -95,7 +96,13 @@ private:
 	struct BinaryLinks {
 		std::vector<LinkPtr> links;
 		size_t users = 0;
+		std::chrono::steady_clock::time_point idle_since;  // when users dropped to 0
 	};
+	// Removing a uprobe waits for a grace period (tens of ms per link here), so a binary's links
+	// outlive its last process by this long: a restarting service, or a loop of short runs of
+	// one program, reuses them instead of paying for teardown and attach every time.
+	static constexpr std::chrono::seconds kBinaryLinger{5};
+	void expire_idle_binaries(bool all);
 
 	void attach_tracepoints();
 	std::vector<LinkPtr> attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid);

@@ -175,8 +175,10 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	if (dt > 0.05) {
 		s.created_per_sec = (g.created - st.last_created) / dt;
 		s.exited_per_sec = (g.exited - st.last_exited) / dt;
+		s.gc_per_sec = (counters.gc_cycles - st.last_gc) / dt;
 		st.last_created = g.created;
 		st.last_exited = g.exited;
+		st.last_gc = counters.gc_cycles;
 		st.last_mono_ns = now.mono_ns;
 		st.live_history.push_back(g.live);
 		if (st.live_history.size() > kLiveHistory)
@@ -184,6 +186,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	} else {
 		s.created_per_sec = st.last.created_per_sec;
 		s.exited_per_sec = st.last.exited_per_sec;
+		s.gc_per_sec = st.last.gc_per_sec;
 	}
 	s.live_history = st.live_history;
 

@@ -67,7 +67,7 @@ private:
 		std::vector<uint64_t> stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::vector<int64_t> live_history;
-		uint64_t last_created = 0, last_exited = 0, last_mono_ns = 0;
+		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		bool frozen = false;
 		ProcessSnapshot last;
 	};

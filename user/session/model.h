@@ -61,6 +61,7 @@ struct ProcessSnapshot {
 	// Per-second rates over the last interval, and a short history of live (oldest first).
 	double created_per_sec = 0;
 	double exited_per_sec = 0;
+	double gc_per_sec = 0;
 	std::vector<int64_t> live_history;
 
 	std::vector<Site> sites;  // sorted by live descending, then created descending

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <set>
 #include <thread>
 
@@ -42,8 +43,11 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 				fmt::format("cannot read {}: {} (run gort as root)", exe, std::strerror(errno)));
 	}
 	FileId id{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec * 1'000'000'000ll + st.st_mtim.tv_nsec};
-	if (auto it = binaries_.find(id); it != binaries_.end())
-		return it->second;
+	auto now = std::chrono::steady_clock::now();
+	if (auto it = binaries_.find(id); it != binaries_.end()) {
+		it->second.last_used = now;
+		return it->second.inspected;
+	}
 
 	auto inspected = std::make_shared<InspectedBinary>();
 	try {
@@ -58,8 +62,21 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 	// Bounded: a long system-wide session sees many binaries come and go.
 	if (binaries_.size() >= 256)
 		binaries_.clear();
-	binaries_[id] = inspected;
+	binaries_[id] = {inspected, now};
 	return inspected;
+}
+
+void Session::expire_binaries()
+{
+	auto now = std::chrono::steady_clock::now();
+	for (auto it = binaries_.begin(); it != binaries_.end();) {
+		// use_count 1: only this cache holds it (a traced process's symbols hold another).
+		bool unused = !it->second.inspected->binary || it->second.inspected->binary.use_count() == 1;
+		if (unused && now - it->second.last_used >= kBinaryLinger)
+			it = binaries_.erase(it);
+		else
+			++it;
+	}
 }
 
 AttachSummary Session::attach(pid_t pid)
@@ -92,7 +109,7 @@ AttachSummary Session::attach(pid_t pid)
 	tracer_.set_phase(pid, GORT_PHASE_TRACING);
 	// A handler that read the baseline phase just before the update may still be recording; uprobe
 	// handlers take microseconds, so this wait lets them finish before their records are read.
-	std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	std::this_thread::sleep_for(std::chrono::milliseconds(2));
 
 	std::vector<uint64_t> created = tracer_.baseline_created(pid);
 	std::set<uint64_t> created_since(created.begin(), created.end());
@@ -119,7 +136,7 @@ AttachSummary Session::attach(pid_t pid)
 	proc.comm = info.comm;
 	proc.exe = info.exe;
 	proc.go_version = summary.go_version;
-	proc.symbols = std::make_shared<BinarySymbols>(inspected->binary, layout, load_bias);
+	proc.symbols = std::make_shared<BinarySymbols>(inspected->binary, layout, load_bias, inspected->names);
 	for (const auto &[addr, n] : proc.alive_at_attach)
 		if (!proc.symbols->site(addr.startpc, addr.gopc).system)
 			summary.live_at_attach += n;
@@ -136,7 +153,7 @@ void Session::consider(pid_t pid)
 		return;
 	try {
 		target::ProcessInfo info = target::process__info(pid);
-		if (info.kernel_thread || (f.comm && !std::regex_search(info.comm, *f.comm)))
+		if (info.kernel_thread || !comm_selected(info.comm))
 			return;
 		std::shared_ptr<const InspectedBinary> inspected = inspect(info);
 		if (!inspected->binary) // not a Go program
@@ -158,6 +175,11 @@ void Session::consider(pid_t pid)
 		if (e.code() != ExitCode::no_process && refused_.insert(pid).second)
 			notes_.push_back(fmt::format("gort: not tracing PID {}: {}", pid, e.what()));
 	}
+}
+
+bool Session::comm_selected(const std::string &comm) const
+{
+	return !opts_.filter.comm || std::regex_search(comm, *opts_.filter.comm);
 }
 
 void Session::follow_all()
@@ -192,19 +214,22 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 	std::vector<pid_t> ended;
 	if (opts_.system_wide) {
 		// A process that exec'd is a new program: what was traced under its PID has ended.
-		std::vector<pid_t> execs = std::exchange(fanout_.execs, {});
-		for (pid_t pid : execs) {
+		auto execs = std::exchange(fanout_.execs, {});
+		for (const auto &[pid, comm] : execs) {
 			refused_.erase(pid);
 			if (const TracedProcess *p = aggregator_.process(pid); p && !p->ended) {
 				end(pid);
 				ended.push_back(pid);
 			}
-			consider(pid);
+			// The record carries the new comm: most execs on a machine are not ours to look at.
+			if (comm_selected(comm))
+				consider(pid);
 		}
 		if (uint64_t lost = tracer_.exec_lost(); lost != exec_lost_seen_) {
 			exec_lost_seen_ = lost;
 			follow_all(); // some exec records were lost: look at /proc instead
 		}
+		expire_binaries();
 	}
 	for (pid_t pid : aggregator_.live_pids()) {
 		if (target::process__alive(pid))

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <chrono>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -85,11 +87,14 @@ private:
 		explicit FanOut(Aggregator &a) : aggregator(&a) {}
 		Aggregator *aggregator;
 		std::vector<probes::EventSink *> extra;
-		std::vector<pid_t> execs;  // system-wide: processes that exec'd, to look at after the poll
+		// System-wide: processes that exec'd (PID, new comm), to look at after the poll.
+		std::vector<std::pair<pid_t, std::string>> execs;
 		void on_event(const gort_event_header &hdr, const void *data, size_t size) override
 		{
-			if (hdr.kind == GORT_EV_EXEC)
-				execs.push_back(static_cast<pid_t>(hdr.tgid));
+			if (hdr.kind == GORT_EV_EXEC && size >= sizeof(gort_exec_event)) {
+				const auto *ev = static_cast<const gort_exec_event *>(data);
+				execs.push_back({static_cast<pid_t>(hdr.tgid), std::string(ev->comm, strnlen(ev->comm, sizeof ev->comm))});
+			}
 			aggregator->on_event(hdr, data, size);
 			for (auto *sink : extra)
 				sink->on_event(hdr, data, size);
@@ -101,6 +106,7 @@ private:
 		target::RuntimeLayout layout;
 		std::string refusal;  // why it cannot be traced; empty if it can
 		ExitCode refusal_code = ExitCode::ok;
+		std::shared_ptr<SiteNameCache> names = std::make_shared<SiteNameCache>();
 	};
 	struct FileId {
 		dev_t dev;
@@ -111,10 +117,19 @@ private:
 
 	std::shared_ptr<const InspectedBinary> inspect(const target::ProcessInfo &info);
 	void consider(pid_t pid);
+	bool comm_selected(const std::string &comm) const;
 	void end(pid_t pid);
 
 	SessionOptions opts_;
-	std::map<FileId, std::shared_ptr<const InspectedBinary>> binaries_;
+	struct CachedBinary {
+		std::shared_ptr<const InspectedBinary> inspected;
+		std::chrono::steady_clock::time_point last_used;
+	};
+	// Binaries no traced process uses any more are forgotten after this long (each holds its
+	// file open): a loop of short runs of one program reuses the inspection meanwhile.
+	static constexpr std::chrono::seconds kBinaryLinger{5};
+	void expire_binaries();
+	std::map<FileId, CachedBinary> binaries_;
 	std::vector<AttachSummary> attached_;
 	std::vector<std::string> notes_;
 	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it

@@ -8,6 +8,15 @@ namespace gort::session {
 
 SiteNames BinarySymbols::site(uint64_t startpc_rt, uint64_t gopc_rt) const
 {
+	std::pair<uint64_t, uint64_t> key{startpc_rt - load_bias_, gopc_rt ? gopc_rt - load_bias_ : 0};
+	auto it = cache_->names.find(key);
+	if (it == cache_->names.end())
+		it = cache_->names.emplace(key, resolve(startpc_rt, gopc_rt)).first;
+	return it->second;
+}
+
+SiteNames BinarySymbols::resolve(uint64_t startpc_rt, uint64_t gopc_rt) const
+{
 	SiteNames n;
 	uint64_t startpc = startpc_rt - load_bias_;
 	const target::Function *start = binary_->function_at(startpc);

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -42,11 +43,18 @@ public:
 	virtual std::string stw_reason(uint32_t reason) const = 0;
 };
 
+// Site names by link-time addresses, shared by every process running one binary: symbolising
+// from DWARF costs milliseconds per site, and 50 copies of a service have the same sites.
+struct SiteNameCache {
+	std::map<std::pair<uint64_t, uint64_t>, SiteNames> names;
+};
+
 // Symbols from the process's own binary.
 class BinarySymbols : public ProcessSymbols {
 public:
-	BinarySymbols(std::shared_ptr<const target::GoBinary> binary, target::RuntimeLayout layout, uint64_t load_bias)
-	    : binary_(std::move(binary)), layout_(std::move(layout)), load_bias_(load_bias)
+	BinarySymbols(std::shared_ptr<const target::GoBinary> binary, target::RuntimeLayout layout, uint64_t load_bias,
+		      std::shared_ptr<SiteNameCache> cache = std::make_shared<SiteNameCache>())
+	    : binary_(std::move(binary)), layout_(std::move(layout)), load_bias_(load_bias), cache_(std::move(cache))
 	{
 	}
 	SiteNames site(uint64_t startpc, uint64_t gopc) const override;
@@ -56,9 +64,12 @@ public:
 	uint64_t load_bias() const { return load_bias_; }
 
 private:
+	SiteNames resolve(uint64_t startpc, uint64_t gopc) const;
+
 	std::shared_ptr<const target::GoBinary> binary_;
 	target::RuntimeLayout layout_;
 	uint64_t load_bias_;
+	std::shared_ptr<SiteNameCache> cache_;
 };
 
 } // namespace gort::session

@@ -84,7 +84,7 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 				{"exited_per_sec", p.exited_per_sec},
 			}},
 		{"sites", sites},
-		{"gc", {{"cycles", p.gc_cycles}}},
+		{"gc", {{"cycles", p.gc_cycles}, {"per_sec", p.gc_per_sec}}},
 		{"stw",
 			{
 				{"gc", pause__json(p.stw_gc)},

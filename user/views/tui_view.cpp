@@ -510,4 +510,128 @@ std::string tui__render(const session::Snapshot &snap, int width_in, int height_
 	return screen;
 }
 
+const char *sort_key__name(SortKey key)
+{
+	switch (key) {
+	case SortKey::live: return "live goroutines";
+	case SortKey::growth: return "goroutine growth";
+	case SortKey::gc_rate: return "GC/s";
+	case SortKey::worst_stw: return "worst STW";
+	case SortKey::slow_syscalls: return "slow syscalls";
+	case SortKey::pid: return "PID";
+	}
+	return "?";
+}
+
+SortKey sort_key__next(SortKey key)
+{
+	return key == SortKey::pid ? SortKey::live : static_cast<SortKey>(static_cast<int>(key) + 1);
+}
+
+uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p)
+{
+	return std::max(p.stw_gc.max_ns, p.stw_other.max_ns);
+}
+
+namespace {
+
+// Net goroutines over the live history shown: a leak is a steady positive number here.
+int64_t process__growth(const session::ProcessSnapshot &p)
+{
+	return p.live_history.size() < 2 ? 0 : p.live_history.back() - p.live_history.front();
+}
+
+uint64_t process__slow_syscalls(const session::ProcessSnapshot &p)
+{
+	uint64_t n = 0;
+	for (const auto &s : p.syscalls)
+		n += s.count;
+	return n;
+}
+
+} // namespace
+
+std::vector<const session::ProcessSnapshot *> table__rows(const session::Snapshot &snap, SortKey key)
+{
+	std::vector<const session::ProcessSnapshot *> rows;
+	for (const auto &p : snap.processes)
+		rows.push_back(&p);
+	auto metric = [key](const session::ProcessSnapshot *p) -> double {
+		switch (key) {
+		case SortKey::live: return static_cast<double>(p->goroutines.live);
+		case SortKey::growth: return static_cast<double>(process__growth(*p));
+		case SortKey::gc_rate: return p->gc_per_sec;
+		case SortKey::worst_stw: return static_cast<double>(process__worst_pause_ns(*p));
+		case SortKey::slow_syscalls: return static_cast<double>(process__slow_syscalls(*p));
+		case SortKey::pid: return -static_cast<double>(p->pid);
+		}
+		return 0;
+	};
+	std::stable_sort(rows.begin(), rows.end(), [&](auto *a, auto *b) {
+		double ma = metric(a), mb = metric(b);
+		return ma != mb ? ma > mb : a->pid < b->pid;
+	});
+	return rows;
+}
+
+std::string tui__render_table(const session::Snapshot &snap, int width_in, int height_in, const TableState &state)
+{
+	if (width_in <= 0 || height_in <= 0)
+		return {};
+	auto width = static_cast<size_t>(width_in);
+	auto height = static_cast<size_t>(height_in);
+	auto rows = table__rows(snap, state.sort);
+
+	std::vector<Line> lines;
+	Line title;
+	title.fill = kTitle;
+	std::string left = fmt::format(" gort --all  {}  {} Go process{}  sorted by {}", snap.time, rows.size(),
+		rows.size() == 1 ? "" : "es", sort_key__name(state.sort));
+	std::string right = "s sort · ↑↓ select · Enter focus · q quit ";
+	if (utf8__length(left) + utf8__length(right) + 2 > width)
+		right = "q quit ";
+	size_t used = utf8__length(left) + utf8__length(right);
+	title.add(left, kTitle).add(std::string(width > used ? width - used : 2, ' ')).add(right, kTitle);
+	lines.push_back(title);
+	if (rows.empty())
+		lines.push_back(Line().add("No Go process traced yet: they appear here as they start.", kDim));
+
+	std::vector<Column> columns{{"PID", true}, {"COMMAND", false, true}, {"GO"}, {"LIVE", true}, {"TREND"},
+		{"GROWTH", true}, {"GC/S", true}, {"WORST STW", true}, {"SLOW SYSCALLS", true}, {"LOST", true}};
+	// Keep the selected row on screen: scroll the table by whole rows.
+	size_t room = height > 2 ? height - 2 : 0;
+	size_t selected = rows.empty() ? 0 : std::min(state.selected, rows.size() - 1);
+	size_t first = selected >= room ? selected - room + 1 : 0;
+	std::vector<Cells> cells;
+	std::vector<const char *> styles;
+	for (size_t i = first; i < rows.size() && i < first + room; i++) {
+		const auto &p = *rows[i];
+		uint64_t worst = process__worst_pause_ns(p);
+		int64_t growth = process__growth(p);
+		cells.push_back({{std::to_string(p.pid)},
+			{p.comm + (p.exited ? " (exited)" : "")},
+			{p.go_version},
+			{std::to_string(p.goroutines.live)},
+			{format__sparkline(p.live_history, 12), kSpark},
+			{fmt::format("{:+d}", growth), growth > 0 ? kWarn : nullptr},
+			{fmt::format("{:.1f}", p.gc_per_sec)},
+			{worst ? format__duration_ns(worst) : "-", worst > session::kSlowPauseNs ? kSlow : nullptr},
+			{std::to_string(process__slow_syscalls(p))},
+			{std::to_string(p.lost_events), p.lost_events ? kWarn : nullptr}});
+		styles.push_back(i == selected ? kTitle : nullptr);
+	}
+	if (!rows.empty()) {
+		auto table = table__lines(columns, cells, styles, width);
+		lines.insert(lines.end(), table.begin(), table.end());
+	}
+
+	std::string screen;
+	for (size_t i = 0; i < lines.size() && i < height; i++) {
+		if (i)
+			screen += '\n';
+		screen += line__render(lines[i], width);
+	}
+	return screen;
+}
+
 } // namespace gort::views

@@ -22,6 +22,20 @@ void text__write(std::ostream &out, const session::Snapshot &snap);
 // with ANSI colours (anything over 10 ms stands out); the caller clears and redraws.
 std::string tui__render(const session::Snapshot &snap, int width, int height);
 
+// System-wide mode's terminal view: one row per process, sorted by a key the user cycles.
+enum class SortKey { live, growth, gc_rate, worst_stw, slow_syscalls, pid };
+const char *sort_key__name(SortKey key);
+SortKey sort_key__next(SortKey key);
+struct TableState {
+	SortKey sort = SortKey::live;
+	size_t selected = 0;  // row index in table__rows order
+};
+// The rows in display order (the CLI maps a selected row back to its PID with this).
+std::vector<const session::ProcessSnapshot *> table__rows(const session::Snapshot &snap, SortKey key);
+std::string tui__render_table(const session::Snapshot &snap, int width, int height, const TableState &state);
+// Trouble worth a row's attention: the worst pause of a process.
+uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p);
+
 // Helpers shared by the views.
 std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);

@@ -65,16 +65,18 @@ public:
 		std::cout << "\x1b[?25h" << std::flush;
 	}
 
-	bool quit_pressed()
+	// Whatever was typed since the last call (arrow keys arrive as ESC [ A/B).
+	std::string keys()
 	{
+		std::string typed;
 		pollfd pfd{STDIN_FILENO, POLLIN, 0};
 		if (::poll(&pfd, 1, 0) <= 0)
-			return false;
-		char c;
-		while (read(STDIN_FILENO, &c, 1) == 1)
-			if (c == 'q' || c == 'Q')
-				return true;
-		return false;
+			return typed;
+		char buf[64];
+		ssize_t n;
+		while ((n = read(STDIN_FILENO, buf, sizeof buf)) > 0)
+			typed.append(buf, n);
+		return typed;
 	}
 
 	static std::pair<int, int> size()
@@ -88,6 +90,53 @@ public:
 private:
 	termios saved_{};
 	bool restore_ = false;
+};
+
+// The terminal view's state: system-wide mode shows a process table, or one process in focus.
+struct ViewState {
+	views::TableState table;
+	std::optional<pid_t> focus;
+	bool quit = false;
+
+	// Applies typed keys; returns true if the view changed.
+	bool apply(const std::string &keys, const session::Snapshot &last, bool table_mode)
+	{
+		bool changed = false;
+		auto rows = views::table__rows(last, table.sort);
+		for (size_t i = 0; i < keys.size(); i++) {
+			char c = keys[i];
+			bool up = c == 'k', down = c == 'j';
+			if (c == '\x1b' && i + 2 < keys.size() && keys[i + 1] == '[') {
+				up = keys[i + 2] == 'A';
+				down = keys[i + 2] == 'B';
+				i += 2;
+			} else if (c == '\x1b' || c == 'b' || c == 0x7f) {
+				changed |= focus.has_value();
+				focus.reset();
+				continue;
+			}
+			if (c == 'q' || c == 'Q') {
+				quit = true;
+				return changed;
+			}
+			if (!table_mode || focus)
+				continue;
+			if (c == 's') {
+				table.sort = views::sort_key__next(table.sort);
+				changed = true;
+			} else if (up && table.selected > 0) {
+				table.selected--;
+				changed = true;
+			} else if (down && table.selected + 1 < rows.size()) {
+				table.selected++;
+				changed = true;
+			} else if ((c == '\n' || c == '\r') && table.selected < rows.size()) {
+				focus = rows[table.selected]->pid;
+				changed = true;
+			}
+		}
+		return changed;
+	}
 };
 
 } // namespace
@@ -137,12 +186,31 @@ int top__loop(session::Session &session, const TopOptions &opts)
 	if (interactive)
 		terminal.emplace();
 
+	ViewState view;
+	session::Snapshot last;
+	auto draw = [&] {
+		auto [w, h] = InteractiveTerminal::size();
+		std::string screen;
+		if (opts.all && view.focus) {
+			session::Snapshot one{last.time, {}};
+			for (const auto &p : last.processes)
+				if (p.pid == *view.focus)
+					one.processes.push_back(p);
+			if (one.processes.empty())
+				view.focus.reset(); // it ended and was dropped: back to the table
+			else
+				screen = views::tui__render(one, w, h);
+		}
+		if (screen.empty())
+			screen = opts.all ? views::tui__render_table(last, w, h, view.table) : views::tui__render(last, w, h);
+		std::cout << "\x1b[H\x1b[2J" << screen << std::flush;
+	};
 	auto render = [&](const session::Snapshot &snap) {
 		if (opts.json) {
 			views::json__write_line(std::cout, snap);
 		} else if (interactive) {
-			auto [w, h] = InteractiveTerminal::size();
-			std::cout << "\x1b[H\x1b[2J" << views::tui__render(snap, w, h) << std::flush;
+			last = snap;
+			draw();
 		} else {
 			views::text__write(std::cout, snap);
 			std::cout << std::flush;
@@ -168,8 +236,12 @@ int top__loop(session::Session &session, const TopOptions &opts)
 			session.take_attached(); // the table shows them
 			session.take_notes();
 		}
-		if (terminal && terminal->quit_pressed())
-			break;
+		if (terminal) {
+			if (view.apply(terminal->keys(), last, opts.all))
+				draw();
+			if (view.quit)
+				break;
+		}
 		// System-wide mode runs until told to stop, even with nothing to trace yet.
 		if (!opts.all && !session.has_live_processes())
 			break;
