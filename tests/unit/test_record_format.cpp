@@ -402,6 +402,18 @@ TEST(RecordFile, IsCreated0600AndNeverOverwrittenWithoutForce)
 	ASSERT_EQ(stat(path.c_str(), &st), 0);
 	EXPECT_EQ(st.st_mode & 0777, 0600u) << "--force makes it a 0600 recording too";
 	EXPECT_LT(file__bytes(path).size(), before.size());
+
+	struct stat null_before {}, null_after {};
+	ASSERT_EQ(stat("/dev/null", &null_before), 0);
+	try {
+		Writer w("/dev/null", true, header());
+		FAIL() << "recorded over a device";
+	} catch (const UserError &e) {
+		EXPECT_EQ(e.code(), ExitCode::usage);
+	}
+	ASSERT_EQ(stat("/dev/null", &null_after), 0);
+	EXPECT_EQ(null_after.st_mode, null_before.st_mode);
+	EXPECT_TRUE(std::filesystem::exists("/dev/null"));
 }
 
 TEST(RecordFile, IsRemovedWhenTheRecordingNeverStarted)

@@ -1,5 +1,6 @@
 #include "user/export/chrome_trace.h"
 
+#include <cstring>
 #include <map>
 #include <set>
 

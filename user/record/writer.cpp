@@ -27,8 +27,12 @@ void Writer::CctxDeleter::operator()(ZSTD_CCtx_s *c) const { ZSTD_freeCCtx(c); }
 
 Writer::Writer(const std::string &path, bool force, const FileHeader &header) : path_(path)
 {
+	// --force replaces recordings, not devices or pipes (/dev/null would get mode 0600 below).
+	struct stat existing {};
+	if (force && lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
+		throw UserError(ExitCode::usage, fmt::format("{} is not a regular file: record to a file", path));
 	// O_EXCL also refuses a symlink at `path`: a recording never lands through one.
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC | O_NOFOLLOW : O_EXCL);
 	fd_ = open(path.c_str(), flags, 0600);
 	if (fd_ < 0) {
 		if (errno == EEXIST)
