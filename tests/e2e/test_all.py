@@ -6,8 +6,10 @@ on a shared machine.
 Run: python3 tests/e2e/test_all.py   (root; env GORT, GORT_SOURCE_DIR, GORT_BUILD_DIR)
 """
 
+import json
 import os
 import re
+import signal
 import shutil
 import subprocess
 import sys
@@ -96,6 +98,40 @@ class AllMode(gortlib.GortTestCase):
         # Ended processes are reported once, then dropped from later objects.
         final = gort.wait_json(lambda o: True)
         self.assertEqual([p["pid"] for p in final["processes"] if p["pid"] != other.pid], [])
+
+    def test_record_all_then_report_gives_each_programs_figures(self):
+        out = os.path.join(self.dir, "all.gort")
+        rec = self.reaper.gort(["record", "--all", "--comm", "^" + self.tag, "-o", out, "--interval", "300ms",
+                                "--syscall-threshold", "5ms"])
+        rec.wait_line(lambda l: l.startswith("gort: recording every Go process"), which="err", what="recording line")
+        runs = []
+        for tc in (gortlib.toolchains(min_version=(1, 21))[0], gortlib.newest_toolchain()):
+            exe = self.named_copy(gortlib.build(tc, "groundtruth"), "%s-r%s" % (self.tag, tc.version.replace(".", "")))
+            prog = self.reaper.program(exe)
+            rec.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid), which="err",
+                          what="attached line for pid %d" % prog.pid)
+            runs.append((tc, prog))
+        results = []
+        for tc, prog in runs:
+            prog.go()
+            report = prog.read_report()
+            prog.close_stdin()
+            results.append((tc, prog, report, prog.wait(timeout=30)))
+        for tc, prog, report, status in results:
+            rec.wait_line(lambda l, pid=prog.pid: l.endswith("gort: PID %d exited" % pid), which="err",
+                          what="exit of pid %d" % prog.pid)
+        rec.signal(signal.SIGINT)
+        self.assertEqual(rec.wait(timeout=30), 0, rec.stderr_text())
+        r = subprocess.run([gortlib.GORT, "report", out, "--json"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        by_pid = {p["pid"]: p for p in json.loads(r.stdout)["processes"]}
+        failures = []
+        for tc, prog, report, status in results:
+            p = by_pid.get(prog.pid)
+            problems = ["never reported"] if p is None else groundtruth_problems(tc.version, report, status, p)
+            if problems:
+                failures.append("Go %s: %s" % (tc.version, "; ".join(problems)))
+        self.assertEqual(failures, [], "\n".join(failures))
 
     def test_filters_and_limits(self):
         exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")

@@ -161,7 +161,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(site["system"], false);
 	EXPECT_EQ(p["sites"][3]["system"], true);
 
-	EXPECT_EQ(p["gc"], (nlohmann::json{{"cycles", 14}}));
+	EXPECT_EQ(p["gc"], (nlohmann::json{{"cycles", 14}, {"per_sec", 0.0}}));
 	EXPECT_EQ(keys__of(p["stw"]), (std::vector<std::string>{"by_reason", "gc", "other"}));
 	const auto pause_keys = std::vector<std::string>{"count", "max_ns", "p50_ns", "p99_ns", "total_ns"};
 	EXPECT_EQ(keys__of(p["stw"]["gc"]), pause_keys);

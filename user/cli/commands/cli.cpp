@@ -24,45 +24,31 @@ std::chrono::nanoseconds parse_positive(const std::string &option, const std::st
 	return *d;
 }
 
-struct TopArgs {
+// -p / --all and its filters, the same for every command that traces.
+struct SelectionArgs {
 	std::vector<int> pids, exclude;
-	std::string interval = "1s", duration, threshold = "1ms", comm;
-	bool json = false, all = false;
+	std::string comm;
+	bool all = false;
 	int max_procs = 256;
-	bool with_pids = false;
 
-	void add_to(CLI::App *cmd, bool pids_allowed)
+	void add_to(CLI::App *cmd, const char *verb)
 	{
-		with_pids = pids_allowed;
-		if (with_pids) {
-			cmd->add_option("-p,--pid", pids, "PID of a Go process to trace (repeatable)");
-			cmd->add_flag("--all", all, "every Go process on the machine, now and as they start");
-			cmd->add_option("--comm", comm, "with --all: only processes whose command matches this regex");
-			cmd->add_option("--exclude-pid", exclude, "with --all: never trace this PID (repeatable)");
-			cmd->add_option("--max-procs", max_procs, "with --all: trace at most this many processes at once")
-				->capture_default_str();
-		}
-		cmd->add_option("--interval", interval, "refresh interval, e.g. 1s, 500ms")->capture_default_str();
-		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
-		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
-		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+		cmd->add_option("-p,--pid", pids, fmt::format("PID of a Go process to {} (repeatable)", verb));
+		cmd->add_flag("--all", all, "every Go process on the machine, now and as they start");
+		cmd->add_option("--comm", comm, "with --all: only processes whose command matches this regex");
+		cmd->add_option("--exclude-pid", exclude, "with --all: never trace this PID (repeatable)");
+		cmd->add_option("--max-procs", max_procs, "with --all: trace at most this many processes at once")
+			->capture_default_str();
 	}
 
-	TopOptions resolve() const
+	Selection resolve() const
 	{
-		TopOptions o;
+		Selection o;
 		for (int pid : pids) {
 			if (pid <= 0)
 				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
 			o.pids.push_back(pid);
 		}
-		o.interval = parse_positive("--interval", interval);
-		if (!duration.empty())
-			o.duration = parse_positive("--duration", duration);
-		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
-		o.json = json;
-		if (!with_pids)
-			return o;
 		if (all && !o.pids.empty())
 			throw UserError(ExitCode::usage, "use either -p PID or --all, not both");
 		if (!all && o.pids.empty())
@@ -87,14 +73,45 @@ struct TopArgs {
 	}
 };
 
+struct TopArgs {
+	SelectionArgs select;
+	std::string interval = "1s", duration, threshold = "1ms";
+	bool json = false;
+	bool with_selection = false;
+
+	void add_to(CLI::App *cmd, bool selects)
+	{
+		with_selection = selects;
+		if (selects)
+			select.add_to(cmd, "trace");
+		cmd->add_option("--interval", interval, "refresh interval, e.g. 1s, 500ms")->capture_default_str();
+		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
+		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
+		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+	}
+
+	TopOptions resolve() const
+	{
+		TopOptions o;
+		if (with_selection)
+			o.select = select.resolve();
+		o.interval = parse_positive("--interval", interval);
+		if (!duration.empty())
+			o.duration = parse_positive("--duration", duration);
+		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
+		o.json = json;
+		return o;
+	}
+};
+
 struct RecordArgs {
-	std::vector<int> pids;
+	SelectionArgs select;
 	std::string output, interval = "1s", duration, threshold = "1ms";
 	bool force = false;
 
 	void add_to(CLI::App *cmd)
 	{
-		cmd->add_option("-p,--pid", pids, "PID of a Go process to record (repeatable)");
+		select.add_to(cmd, "record");
 		cmd->add_option("-o,--output", output, "the file to write (created 0600)");
 		cmd->add_flag("--force", force, "overwrite the output file if it exists");
 		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
@@ -105,13 +122,7 @@ struct RecordArgs {
 	RecordOptions resolve() const
 	{
 		RecordOptions o;
-		for (int pid : pids) {
-			if (pid <= 0)
-				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
-			o.pids.push_back(pid);
-		}
-		if (o.pids.empty())
-			throw UserError(ExitCode::usage, "say which processes to record: -p PID (find PIDs with gort ps)");
+		o.select = select.resolve();
 		if (output.empty())
 			throw UserError(ExitCode::usage, "say where to record: -o FILE");
 		o.output = output;

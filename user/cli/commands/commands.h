@@ -11,13 +11,18 @@
 
 namespace gort::cli {
 
-struct TopOptions {
+// Which processes a command traces: -p PIDs, or --all narrowed by the rest.
+struct Selection {
 	std::vector<pid_t> pids;
 	// System-wide: every Go process now and as they start, narrowed by these.
 	bool all = false;
 	std::string comm;  // ECMAScript regex searched in the process's comm
 	std::vector<pid_t> exclude;
 	size_t max_procs = 256;
+};
+
+struct TopOptions {
+	Selection select;
 	std::chrono::nanoseconds interval = std::chrono::seconds(1);
 	std::optional<std::chrono::nanoseconds> duration;
 	bool json = false;
@@ -25,7 +30,7 @@ struct TopOptions {
 };
 
 struct RecordOptions {
-	std::vector<pid_t> pids;
+	Selection select;
 	std::string output;
 	bool force = false;  // overwrite an existing output file
 	std::chrono::nanoseconds interval = std::chrono::seconds(1);

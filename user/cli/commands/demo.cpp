@@ -74,11 +74,11 @@ private:
 
 int demo__run(const TopOptions &opts)
 {
-	session::Session session(top__session_options(opts));
+	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
 	DemoChild child(demo__target_path());
-	TopOptions with_child = opts;
-	with_child.pids = {child.pid()};
-	top__attach_all(session, with_child);
+	Selection just_the_child;
+	just_the_child.pids = {child.pid()};
+	top__attach_all(session, just_the_child);
 	return top__loop(session, opts);
 }
 

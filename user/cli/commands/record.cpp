@@ -8,6 +8,7 @@
 
 #include "user/cli/commands/commands.h"
 #include "user/cli/commands/stop_signals.h"
+#include "user/cli/commands/top.h"
 #include "user/record/recorder.h"
 #include "user/record/writer.h"
 #include "user/session/session.h"
@@ -44,20 +45,35 @@ int record__run(const RecordOptions &opts)
 	record::Writer writer(opts.output, opts.force,
 			      record::header__now(static_cast<uint64_t>(opts.syscall_threshold.count()),
 						  static_cast<uint64_t>(opts.interval.count())));
-	session::SessionOptions so;
-	so.slow_syscall_ns = static_cast<uint64_t>(opts.syscall_threshold.count());
+	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
 	session::Session session(so);
 	record::Recorder recorder(writer, session);
 	session.add_sink(recorder);
 	session.set_before_detach([&](pid_t pid, session::Clock now) { recorder.on_exit(pid, now); });
 
-	for (pid_t pid : opts.pids) {
-		session::AttachSummary s = session.attach(pid);
-		recorder.on_attach(pid);
-		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
+	// With --all, processes are attached inside session.poll(); their records come from the next
+	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
+	auto record_attached = [&](const session::AttachSummary &s) {
+		recorder.on_attach(s.pid);
+		fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", session::attach_summary__line(s));
+	};
+	auto record_news = [&] {
+		for (const auto &s : session.take_attached())
+			record_attached(s);
+		for (const auto &note : session.take_notes())
+			fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", note);
 		std::fflush(stderr);
+	};
+	if (opts.select.all) {
+		session.follow_all();
+		record_news();
+		fmt::print(stderr, "gort: recording every Go process{} (new ones as they start)\n",
+			   opts.select.comm.empty() ? "" : fmt::format(" whose command matches '{}'", opts.select.comm));
 	}
+	for (pid_t pid : opts.select.pids)
+		record_attached(session.attach(pid));
+	std::fflush(stderr);
 	// Every process is attached: from this first chunk on, the file is a recording.
 	writer.flush();
 
@@ -85,7 +101,9 @@ int record__run(const RecordOptions &opts)
 		recorder.check();
 		for (pid_t pid : ended)
 			fmt::print(stderr, "{}gort: PID {} exited\n", tty ? "\r\x1b[K" : "", pid);
-		if (!session.has_live_processes())
+		record_news();
+		// System-wide recording runs until told to stop, even with nothing to trace yet.
+		if (!opts.select.all && !session.has_live_processes())
 			break;
 		auto now = clock::now();
 		if (now >= deadline)

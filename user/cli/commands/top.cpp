@@ -12,37 +12,12 @@
 
 #include <fmt/format.h>
 
+#include "user/cli/commands/stop_signals.h"
 #include "user/views/views.h"
 
 namespace gort::cli {
 
 namespace {
-
-volatile sig_atomic_t stop_requested = 0;
-
-void on_stop_signal(int) { stop_requested = 1; }
-
-// SIGINT/SIGTERM only set a flag; the loop ends and every destructor runs (links detached).
-class StopSignals {
-public:
-	StopSignals()
-	{
-		stop_requested = 0;
-		struct sigaction sa {};
-		sa.sa_handler = on_stop_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, &old_int_);
-		sigaction(SIGTERM, &sa, &old_term_);
-	}
-	~StopSignals()
-	{
-		sigaction(SIGINT, &old_int_, nullptr);
-		sigaction(SIGTERM, &old_term_, nullptr);
-	}
-
-private:
-	struct sigaction old_int_ {}, old_term_ {};
-};
 
 // On a terminal: keys without Enter and no echo (for `q`), cursor hidden; restored on exit.
 class InteractiveTerminal {
@@ -141,17 +116,17 @@ struct ViewState {
 
 } // namespace
 
-session::SessionOptions top__session_options(const TopOptions &opts)
+session::SessionOptions session_options__for(const Selection &select, std::chrono::nanoseconds syscall_threshold)
 {
 	session::SessionOptions so;
-	so.slow_syscall_ns = static_cast<uint64_t>(opts.syscall_threshold.count());
-	so.system_wide = opts.all;
-	if (!opts.comm.empty()) {
-		so.filter.comm = std::regex(opts.comm);
-		so.filter.comm_text = opts.comm;
+	so.slow_syscall_ns = static_cast<uint64_t>(syscall_threshold.count());
+	so.system_wide = select.all;
+	if (!select.comm.empty()) {
+		so.filter.comm = std::regex(select.comm);
+		so.filter.comm_text = select.comm;
 	}
-	so.filter.exclude.insert(opts.exclude.begin(), opts.exclude.end());
-	so.filter.max_procs = opts.max_procs;
+	so.filter.exclude.insert(select.exclude.begin(), select.exclude.end());
+	so.filter.max_procs = select.max_procs;
 	return so;
 }
 
@@ -164,15 +139,15 @@ void top__print_session_news(session::Session &session)
 	std::fflush(stderr);
 }
 
-void top__attach_all(session::Session &session, const TopOptions &opts)
+void top__attach_all(session::Session &session, const Selection &select)
 {
-	if (opts.all) {
+	if (select.all) {
 		session.follow_all();
 		top__print_session_news(session);
 		fmt::print(stderr, "gort: following every Go process{} (new ones as they start)\n",
-			   opts.comm.empty() ? "" : fmt::format(" whose command matches '{}'", opts.comm));
+			   select.comm.empty() ? "" : fmt::format(" whose command matches '{}'", select.comm));
 	}
-	for (pid_t pid : opts.pids)
+	for (pid_t pid : select.pids)
 		fmt::print(stderr, "{}\n", session::attach_summary__line(session.attach(pid)));
 	std::fflush(stderr);
 }
@@ -191,7 +166,7 @@ int top__loop(session::Session &session, const TopOptions &opts)
 	auto draw = [&] {
 		auto [w, h] = InteractiveTerminal::size();
 		std::string screen;
-		if (opts.all && view.focus) {
+		if (opts.select.all && view.focus) {
 			session::Snapshot one{last.time, {}};
 			for (const auto &p : last.processes)
 				if (p.pid == *view.focus)
@@ -202,7 +177,7 @@ int top__loop(session::Session &session, const TopOptions &opts)
 				screen = views::tui__render(one, w, h);
 		}
 		if (screen.empty())
-			screen = opts.all ? views::tui__render_table(last, w, h, view.table) : views::tui__render(last, w, h);
+			screen = opts.select.all ? views::tui__render_table(last, w, h, view.table) : views::tui__render(last, w, h);
 		std::cout << "\x1b[H\x1b[2J" << screen << std::flush;
 	};
 	auto render = [&](const session::Snapshot &snap) {
@@ -222,7 +197,7 @@ int top__loop(session::Session &session, const TopOptions &opts)
 	auto next = start + opts.interval;
 	if (interactive)
 		render(session.snapshot());
-	while (!stop_requested) {
+	while (!signals.requested()) {
 		auto now = clock::now();
 		auto wake = std::min(next, deadline);
 		// Short polls so `q`, signals and ended processes are noticed promptly.
@@ -237,13 +212,13 @@ int top__loop(session::Session &session, const TopOptions &opts)
 			session.take_notes();
 		}
 		if (terminal) {
-			if (view.apply(terminal->keys(), last, opts.all))
+			if (view.apply(terminal->keys(), last, opts.select.all))
 				draw();
 			if (view.quit)
 				break;
 		}
 		// System-wide mode runs until told to stop, even with nothing to trace yet.
-		if (!opts.all && !session.has_live_processes())
+		if (!opts.select.all && !session.has_live_processes())
 			break;
 		now = clock::now();
 		if (now >= deadline)
@@ -264,8 +239,8 @@ int top__loop(session::Session &session, const TopOptions &opts)
 
 int top__run(const TopOptions &opts)
 {
-	session::Session session(top__session_options(opts));
-	top__attach_all(session, opts);
+	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
+	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
 }
 

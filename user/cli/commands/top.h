@@ -10,12 +10,12 @@ namespace gort::cli {
 // end of every traced process; prints a final snapshot. Returns the exit code.
 int top__loop(session::Session &session, const TopOptions &opts);
 
-// The session a top-like command needs for its options (--all, filters, threshold).
-session::SessionOptions top__session_options(const TopOptions &opts);
+// The session a command needs for its selection (--all, filters) and slow-syscall threshold.
+session::SessionOptions session_options__for(const Selection &select, std::chrono::nanoseconds syscall_threshold);
 
 // Attaches every -p PID, or with --all every running Go process that passes the filters,
 // printing the "attached" line for each (and a note for each Go process refused).
-void top__attach_all(session::Session &session, const TopOptions &opts);
+void top__attach_all(session::Session &session, const Selection &select);
 
 // Prints what system-wide mode attached or refused since the last call.
 void top__print_session_news(session::Session &session);
