@@ -431,3 +431,74 @@ TEST(Format, SparklineTruncationKeepsTheNewest)
 
 } // namespace
 } // namespace gort::views
+
+// --- the system-wide table ---
+
+namespace gort::views {
+namespace {
+
+session::Snapshot table__snapshot()
+{
+	session::Snapshot snap;
+	snap.time = "2026-11-28T04:05:06Z";
+	auto add = [&](pid_t pid, const char *comm, int64_t live, std::vector<int64_t> history, double gc_per_sec,
+		       uint64_t worst_ns) {
+		session::ProcessSnapshot p;
+		p.pid = pid;
+		p.comm = comm;
+		p.go_version = "go1.27.3";
+		p.goroutines.live = live;
+		p.live_history = std::move(history);
+		p.gc_per_sec = gc_per_sec;
+		p.stw_gc.max_ns = worst_ns;
+		snap.processes.push_back(p);
+	};
+	add(300, "steady", 900, {900, 900, 900}, 0.5, 200'000);
+	add(100, "leaky", 500, {100, 300, 500}, 2.0, 25'000'000);
+	add(200, "quiet", 10, {10, 10}, 0.0, 0);
+	return snap;
+}
+
+std::vector<pid_t> pids_in(const std::vector<const session::ProcessSnapshot *> &rows)
+{
+	std::vector<pid_t> pids;
+	for (const auto *p : rows)
+		pids.push_back(p->pid);
+	return pids;
+}
+
+} // namespace
+
+TEST(TableView, RowsFollowTheSortKey)
+{
+	auto snap = table__snapshot();
+	EXPECT_EQ(pids_in(table__rows(snap, SortKey::live)), (std::vector<pid_t>{300, 100, 200}));
+	EXPECT_EQ(pids_in(table__rows(snap, SortKey::growth)), (std::vector<pid_t>{100, 200, 300}));
+	EXPECT_EQ(pids_in(table__rows(snap, SortKey::gc_rate)), (std::vector<pid_t>{100, 300, 200}));
+	EXPECT_EQ(pids_in(table__rows(snap, SortKey::worst_stw)), (std::vector<pid_t>{100, 300, 200}));
+	EXPECT_EQ(pids_in(table__rows(snap, SortKey::pid)), (std::vector<pid_t>{100, 200, 300}));
+	SortKey k = SortKey::live;
+	for (int i = 0; i < 6; i++)
+		k = sort_key__next(k);
+	EXPECT_EQ(k, SortKey::live) << "s cycles through every key and back";
+}
+
+TEST(TableView, FitsTheTerminalAndMarksTroubleAndTheSelection)
+{
+	auto snap = table__snapshot();
+	for (auto [w, h] : {std::pair{80, 24}, {120, 40}, {40, 3}, {20, 2}})
+		expect__fits(tui__render_table(snap, w, h, {}), static_cast<size_t>(w), static_cast<size_t>(h));
+	std::string screen = tui__render_table(snap, 120, 10, {SortKey::growth, 0});
+	EXPECT_NE(screen.find("sorted by goroutine growth"), std::string::npos);
+	size_t red = screen.find("\x1b[1;31m");
+	ASSERT_NE(red, std::string::npos) << "a pause over 10 ms stands out";
+	EXPECT_NE(screen.substr(red, screen.find("\x1b[0m", red) - red).find("25.0ms"), std::string::npos);
+	EXPECT_NE(screen.find("+400"), std::string::npos) << "the leak's growth over its history";
+	// With 2 rows of room, selecting the third row scrolls it into view.
+	std::string scrolled = tui__render_table(snap, 120, 4, {SortKey::live, 2});
+	EXPECT_NE(scrolled.find("quiet"), std::string::npos);
+	EXPECT_EQ(scrolled.find("steady"), std::string::npos);
+	EXPECT_NE(tui__render_table({}, 80, 5, {}).find("No Go process traced yet"), std::string::npos);
+}
+
+} // namespace gort::views

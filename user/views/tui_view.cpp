@@ -116,6 +116,34 @@ std::string line__render(const Line &line, size_t width)
 	return out;
 }
 
+// The title bar: `left` and `right` ends, each with a shorter form for when both do not fit.
+Line title__line(const std::string &left, const std::string &left_short, const std::string &right,
+	const std::string &right_short, size_t width)
+{
+	std::string l = left, r = right;
+	if (utf8__length(l) + utf8__length(r) + 2 > width) {
+		l = left_short;
+		r = right_short;
+	}
+	size_t used = utf8__length(l) + utf8__length(r);
+	Line title;
+	title.fill = kTitle;
+	title.add(l, kTitle).add(std::string(width > used ? width - used : 2, ' ')).add(r, kTitle);
+	return title;
+}
+
+// Lines separated by "\n", none after the last, so a full-height screen never scrolls.
+std::string screen__join(const std::vector<Line> &lines, size_t width, size_t height)
+{
+	std::string screen;
+	for (size_t i = 0; i < lines.size() && i < height; i++) {
+		if (i)
+			screen += '\n';
+		screen += line__render(lines[i], width);
+	}
+	return screen;
+}
+
 // --- tables: columns sized to their content, the flexible ones sharing what width is left ---
 
 struct Column {
@@ -461,17 +489,10 @@ std::string tui__render(const session::Snapshot &snap, int width_in, int height_
 	auto height = static_cast<size_t>(height_in);
 
 	std::vector<Line> lines;
-	Line title;
-	title.fill = kTitle;
 	std::string left = fmt::format(" gort  {}  {} process{}", snap.time, snap.processes.size(),
 		snap.processes.size() == 1 ? "" : "es");
-	std::string right = "q to quit ";
 	// How to leave matters more than the time on a narrow terminal.
-	if (utf8__length(left) + utf8__length(right) + 2 > width)
-		left = " gort";
-	size_t used = utf8__length(left) + utf8__length(right);
-	title.add(left, kTitle).add(std::string(width > used ? width - used : 2, ' ')).add(right, kTitle);
-	lines.push_back(title);
+	lines.push_back(title__line(left, " gort", "q to quit ", "q to quit ", width));
 
 	size_t budget = height - 1;
 	if (snap.processes.empty() && budget > 0)
@@ -501,13 +522,7 @@ std::string tui__render(const session::Snapshot &snap, int width_in, int height_
 		}
 	}
 
-	std::string screen;
-	for (size_t i = 0; i < lines.size() && i < height; i++) {
-		if (i)
-			screen += '\n';
-		screen += line__render(lines[i], width);
-	}
-	return screen;
+	return screen__join(lines, width, height);
 }
 
 const char *sort_key__name(SortKey key)
@@ -583,16 +598,9 @@ std::string tui__render_table(const session::Snapshot &snap, int width_in, int h
 	auto rows = table__rows(snap, state.sort);
 
 	std::vector<Line> lines;
-	Line title;
-	title.fill = kTitle;
 	std::string left = fmt::format(" gort --all  {}  {} Go process{}  sorted by {}", snap.time, rows.size(),
 		rows.size() == 1 ? "" : "es", sort_key__name(state.sort));
-	std::string right = "s sort · ↑↓ select · Enter focus · q quit ";
-	if (utf8__length(left) + utf8__length(right) + 2 > width)
-		right = "q quit ";
-	size_t used = utf8__length(left) + utf8__length(right);
-	title.add(left, kTitle).add(std::string(width > used ? width - used : 2, ' ')).add(right, kTitle);
-	lines.push_back(title);
+	lines.push_back(title__line(left, left, "s sort · ↑↓ select · Enter focus · q quit ", "q quit ", width));
 	if (rows.empty())
 		lines.push_back(Line().add("No Go process traced yet: they appear here as they start.", kDim));
 
@@ -625,13 +633,7 @@ std::string tui__render_table(const session::Snapshot &snap, int width_in, int h
 		lines.insert(lines.end(), table.begin(), table.end());
 	}
 
-	std::string screen;
-	for (size_t i = 0; i < lines.size() && i < height; i++) {
-		if (i)
-			screen += '\n';
-		screen += line__render(lines[i], width);
-	}
-	return screen;
+	return screen__join(lines, width, height);
 }
 
 } // namespace gort::views
