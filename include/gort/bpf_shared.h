@@ -34,9 +34,10 @@ enum gort_stw_abi {
 };
 
 /* Go 1.19-1.20 pass the stop reason as a string. BPF reports it as this bit plus a 31-bit
- * FNV-1a hash of its first GORT_STW_REASON_HASH_BYTES bytes and its length
- * (gort_stw_reason__hash), which user/target maps back to the text it finds in the binary;
- * the GC reasons take the stwReason numbers of 1.21+ (1 mark, 2 sweep termination). */
+ * FNV-1a hash of its first GORT_STW_REASON_HASH_BYTES bytes and its length (bpf/stw.bpf.c
+ * go_string__reason_hash; runtime_layout__stw_reason_hash), which user/target maps back to
+ * the texts it finds in the binary; the GC reasons take the stwReason numbers of 1.21+
+ * (1 mark, 2 sweep termination). */
 #define GORT_STW_REASON_HASHED 0x80000000u
 #define GORT_STW_REASON_HASH_BYTES 32
 #define GORT_FNV32_OFFSET 2166136261u

@@ -7,6 +7,7 @@
 
 #include "support/child.h"
 #include "support/go_build.h"
+#include "support/traced_run.h"
 #include "user/common/error.h"
 #include "user/session/session.h"
 
@@ -36,54 +37,14 @@ std::string toolchain_name(const ::testing::TestParamInfo<GoToolchain> &info)
 	return n;
 }
 
-struct TracedRun {
-	nlohmann::json report;  // the program's own figures
-	gort::session::ProcessSnapshot traced;
-	int exit_status = -1;
-};
+using gort::testing::site_total;
+using gort::testing::TracedRun;
 
-// Starts the program, attaches, lets it run its workload, lets it exit, and returns both views.
 TracedRun trace_groundtruth(const GoToolchain &tc, const std::vector<std::string> &args)
 {
-	std::string bin = gort::testing::go_build(tc, "groundtruth");
-	std::vector<std::string> argv{bin};
+	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
-	Child child(argv);
-	auto ready = child.read_line(30s);
-	if (!ready || ready->rfind("ready ", 0) != 0)
-		throw std::runtime_error("groundtruth did not start");
-
-	gort::session::Session session(gort::session::SessionOptions{5'000'000});
-	session.attach(child.pid());
-	child.write_line("go");
-
-	TracedRun run;
-	auto deadline = std::chrono::steady_clock::now() + 120s;
-	while (!child.line_ready(10ms)) {
-		session.poll(10);
-		if (std::chrono::steady_clock::now() > deadline)
-			throw std::runtime_error("groundtruth did not report");
-	}
-	run.report = nlohmann::json::parse(*child.read_line(0ms));
-	child.close_stdin();
-	auto status = child.wait(30s);
-	if (!status)
-		throw std::runtime_error("groundtruth did not exit");
-	run.exit_status = *status;
-	while (session.has_live_processes())
-		session.poll(10);
-	auto snap = session.snapshot();
-	run.traced = snap.processes.at(0);
-	return run;
-}
-
-uint64_t site_total(const gort::session::ProcessSnapshot &p, const std::string &function, bool created)
-{
-	uint64_t n = 0;
-	for (const auto &s : p.sites)
-		if (s.function == function)
-			n += created ? s.created : s.exited;
-	return n;
+	return gort::testing::traced_run(argv);
 }
 
 } // namespace
@@ -92,40 +53,7 @@ class GroundTruth : public ::testing::TestWithParam<GoToolchain> {};
 
 TEST_P(GroundTruth, FiguresEqualTheProgramsOwn)
 {
-	TracedRun run = trace_groundtruth(GetParam(), {});
-	const auto &p = run.traced;
-	const auto &r = run.report;
-	SCOPED_TRACE("go " + r["go_version"].get<std::string>());
-
-	EXPECT_TRUE(p.exited);
-	EXPECT_EQ(p.go_version, r["go_version"].get<std::string>());
-	for (auto &[fn, n] : r["created"].items())
-		EXPECT_EQ(site_total(p, fn, true), n.get<uint64_t>()) << "created " << fn;
-	for (auto &[fn, n] : r["exited"].items())
-		EXPECT_EQ(site_total(p, fn, false), n.get<uint64_t>()) << "exited " << fn;
-	EXPECT_EQ(p.goroutines.live, r["num_goroutine"].get<int64_t>());
-	EXPECT_EQ(p.goroutines.live_at_attach, r["num_goroutine_at_start"].get<uint64_t>());
-	EXPECT_GE(p.goroutines.peak, p.goroutines.live);
-
-	EXPECT_EQ(p.gc_cycles, r["num_gc"].get<uint64_t>());
-	EXPECT_EQ(p.stw_gc.total_ns, r["pause_total_ns"].get<uint64_t>());
-	EXPECT_EQ(p.stw_gc.count, 2 * p.gc_cycles) << "one sweep and one mark termination pause per cycle";
-	EXPECT_EQ(p.stw_by_reason.at("GC sweep termination").count, p.gc_cycles);
-	EXPECT_GE(p.stw_by_reason.at("GOMAXPROCS").count, 1u);
-	EXPECT_EQ(p.stw_by_reason.at("read mem stats").count, r["read_mem_stats_calls"].get<uint64_t>());
-
-	const gort::session::SyscallStats *nanosleep = nullptr;
-	for (const auto &s : p.syscalls)
-		if (s.name == "nanosleep")
-			nanosleep = &s;
-	ASSERT_NE(nanosleep, nullptr);
-	EXPECT_EQ(nanosleep->count, r["nanosleeps"].get<uint64_t>());
-	EXPECT_GE(nanosleep->max_ns, r["nanosleep_ns"].get<uint64_t>());
-	EXPECT_EQ(nanosleep->by_function.at("main.sleeper"), r["nanosleeps"].get<uint64_t>());
-	for (const auto &w : p.runtime_waits)
-		EXPECT_EQ(w.by_function.size(), 0u) << "runtime waits are not attributed to goroutines";
-	EXPECT_EQ(p.lost_events, 0u);
-	EXPECT_EQ(run.exit_status, 0);
+	gort::testing::expect_figures_equal_the_programs_own(trace_groundtruth(GetParam(), {}));
 }
 
 // Goroutines alive at attach are counted exactly even while others are created and end during

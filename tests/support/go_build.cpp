@@ -48,14 +48,23 @@ std::string go_build(const GoToolchain &tc, const std::string &program, const st
 	fs::path dir = fs::path(GORT_BUILD_DIR) / "workloads" / ("go" + tc.version);
 	fs::create_directories(dir);
 	fs::path out = dir / (program + (tag.empty() ? "" : "-" + tag));
-	fs::path src = fs::path(GORT_SOURCE_DIR) / "tests" / "workloads" / program / "main.go";
-	if (fs::exists(out) && fs::last_write_time(out) > fs::last_write_time(src))
+	// Every .go file of the directory is the program (groundtruth_cgo adds cgo.go to a link to
+	// groundtruth's main.go); rebuilt when any of them is newer than the binary.
+	fs::path dir_src = fs::path(GORT_SOURCE_DIR) / "tests" / "workloads" / program;
+	bool fresh = fs::exists(out);
+	if (fresh) {
+		auto built = fs::last_write_time(out);
+		for (const auto &e : fs::directory_iterator(dir_src))
+			if (e.path().extension() == ".go" && fs::last_write_time(e.path()) >= built)
+				fresh = false;
+	}
+	if (fresh)
 		return out;
-	std::string cmd = "cd '" + src.parent_path().string() + "' && GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= " +
+	std::string cmd = "cd '" + dir_src.string() + "' && GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= " +
 			  "GOCACHE='" + (fs::path(GORT_BUILD_DIR) / "go-cache").string() + "' '" + tc.go + "' build";
 	for (const auto &f : flags)
 		cmd += " '" + f + "'";
-	cmd += " -o '" + out.string() + ".tmp' main.go 2>&1";
+	cmd += " -o '" + out.string() + ".tmp' . 2>&1";
 	int status = 0;
 	std::string log = run_capture(cmd, &status);
 	if (status != 0)

@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "user/common/error.h"
+#include "user/target/pclntab.h"
 
 namespace gort::target {
 
@@ -102,8 +103,9 @@ uint64_t le64(const uint8_t *p)
 	return v;
 }
 
-// "go1.21.13", "go1.21.0 X:loopvar", "go1.22rc1", "devel go1.27-abcdef ..." -> numbers.
-GoVersion parse_version(const std::string &raw)
+} // namespace
+
+GoVersion go_version__parse(const std::string &raw)
 {
 	GoVersion v;
 	v.raw = raw;
@@ -123,8 +125,6 @@ GoVersion parse_version(const std::string &raw)
 	return v;
 }
 
-} // namespace
-
 struct GoBinary::Impl {
 	std::string path;
 	FdCloser fd;
@@ -139,6 +139,7 @@ struct GoBinary::Impl {
 	std::map<std::string, GElf_Shdr, std::less<>> sections;
 
 	BuildInfo info;
+	std::optional<Pclntab> pclntab;
 	std::vector<Function> functions;  // sorted by addr
 	std::unordered_map<std::string, Symbol> symbols;
 
@@ -232,6 +233,283 @@ struct GoBinary::Impl {
 		std::sort(functions.begin(), functions.end(), [](auto &a, auto &b) { return a.addr < b.addr; });
 	}
 
+	// The pclntab: its own section when the Go linker wrote the ELF (.gopclntab, or
+	// .data.rel.ro.gopclntab for internal PIE); inside .data.rel.ro without a section of its
+	// own in externally linked PIEs, so there the segments are scanned for a pcHeader that
+	// parses (magic, pads, quantum, pointer size, then every _func's entry matching).
+	void find_pclntab()
+	{
+		for (const char *name : {".gopclntab", ".data.rel.ro.gopclntab"}) {
+			auto it = sections.find(name);
+			if (it == sections.end())
+				continue;
+			if (auto bytes = section_bytes(name))
+				pclntab = pclntab__parse(std::move(*bytes), it->second.sh_addr, text_start_fallback());
+			if (pclntab)
+				return;
+		}
+		for (const auto &seg : loads) {
+			if (seg.offset + seg.filesz > image_size)
+				continue;
+			const uint8_t *b = image + seg.offset;
+			for (uint64_t off = 0; off + 8 <= seg.filesz; off += 8) {
+				uint32_t magic;
+				memcpy(&magic, b + off, 4);
+				if ((magic != PCLNTAB_MAGIC_GO118 && magic != PCLNTAB_MAGIC_GO120) || b[off + 4] || b[off + 5] ||
+				    b[off + 6] != 1 || b[off + 7] != 8)
+					continue;
+				pclntab = pclntab__parse(std::vector<uint8_t>(b + off, b + seg.filesz), seg.vaddr + off,
+							 text_start_fallback());
+				if (pclntab)
+					return;
+			}
+		}
+	}
+
+	// pcHeader.textStart is 0 on disk from Go 1.26 ("no longer stored as it requires a
+	// relocation"; symtab.go), and may be left for the dynamic linker in PIEs. Function
+	// addresses are then offsets from moduledata.text, fixed up in rebase_pclntab().
+	uint64_t text_start_fallback() const { return 0; }
+
+	// R_X86_64_RELATIVE relocations (r_offset -> addend): in a PIE the dynamic linker writes
+	// these pointers, and the file may hold 0 where they go.
+	mutable std::once_flag relocs_once;
+	mutable std::unordered_map<uint64_t, uint64_t> relative_relocs;
+
+	void index_relocs() const
+	{
+		for (Elf_Scn *scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+				continue;
+			Elf_Data *data = elf_getdata(scn, nullptr);
+			for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Rela r;
+				if (gelf_getrela(data, static_cast<int>(i), &r) && GELF_R_TYPE(r.r_info) == R_X86_64_RELATIVE)
+					relative_relocs.emplace(r.r_offset, static_cast<uint64_t>(r.r_addend));
+			}
+		}
+	}
+
+	std::optional<uint64_t> pointer_at(uint64_t vaddr) const
+	{
+		auto b = read(vaddr, 8);
+		if (!b)
+			return std::nullopt;
+		uint64_t v = le64(b->data());
+		if (v == 0 && e_type == ET_DYN) {
+			std::call_once(relocs_once, [this] { index_relocs(); });
+			if (auto it = relative_relocs.find(vaddr); it != relative_relocs.end())
+				return it->second;
+		}
+		return v;
+	}
+
+	// runtime.firstmoduledata: the moduledata whose first fields are the pcHeader pointer and
+	// the funcnametab slice (runtime/symtab.go, Go 1.18-1.27), both pointing into the pclntab.
+	std::optional<uint64_t> moduledata;
+
+	void find_moduledata()
+	{
+		if (!pclntab)
+			return;
+		const uint64_t want = pclntab->vaddr, names = pclntab->vaddr + pclntab->funcname_offset;
+		auto matches = [&](uint64_t at) { return pointer_at(at) == want && pointer_at(at + 8) == names; };
+		for (const auto &seg : loads) {
+			if (!(seg.flags & PF_W) || seg.offset + seg.filesz > image_size)
+				continue;
+			for (uint64_t off = 0; off + 16 <= seg.filesz; off += 8)
+				if (le64(image + seg.offset + off) == want && matches(seg.vaddr + off)) {
+					moduledata = seg.vaddr + off;
+					return;
+				}
+		}
+		if (e_type != ET_DYN)
+			return;
+		std::call_once(relocs_once, [this] { index_relocs(); });
+		for (auto [at, addend] : relative_relocs)
+			if (addend == want && matches(at)) {
+				moduledata = at;
+				return;
+			}
+	}
+
+	// moduledata.text (offset 176: pcHeader, six slices, findfunctab, minpc, maxpc) is what
+	// the runtime adds function offsets to (moduledata.textAddr).
+	void rebase_pclntab()
+	{
+		if (!pclntab || pclntab->text_start)
+			return;
+		find_moduledata();
+		std::optional<uint64_t> text = moduledata ? pointer_at(*moduledata + 176) : std::nullopt;
+		if (!text || !*text) {
+			pclntab.reset();
+			return;
+		}
+		pclntab->text_start = *text;
+		for (auto &f : pclntab->functions) {
+			f.entry += *text;
+			f.end += *text;
+		}
+	}
+
+	// Without .symtab, functions come from the pclntab. An ABI wrapper shares its function's
+	// name, so a name resolves to the function itself, as ELF's ".abi0"-suffixed names do.
+	void index_pclntab_functions()
+	{
+		if (!pclntab)
+			return;
+		for (const auto &pf : pclntab->functions) {
+			Symbol sym{pf.entry, pf.end - pf.entry, STT_FUNC};
+			bool wrapper = pclntab->wrapper_func_id && pf.func_id == pclntab->wrapper_func_id;
+			auto [it, fresh] = symbols.try_emplace(pf.name, sym);
+			if (!fresh && !wrapper && it->second.type == STT_FUNC && is_wrapper_at(it->second.value))
+				it->second = sym;
+			functions.push_back({pf.name, pf.entry, pf.end - pf.entry});
+		}
+		std::sort(functions.begin(), functions.end(), [](auto &a, auto &b) { return a.addr < b.addr; });
+	}
+
+	// Without runtime.tlsg (stripped), the offset is read from how Go code loads g: every ABI
+	// wrapper does `mov r14, fs:[disp32]` (64 4c 8b 34 25), or in PIEs `mov r14, imm32;
+	// mov r14, fs:[r14]` (49 c7 c6 imm32, 64 4d 8b 36) (notes §3.2).
+	std::optional<int64_t> tls_g_offset_from_code() const
+	{
+		if (!pclntab || pclntab->functions.empty())
+			return std::nullopt;
+		uint64_t lo = pclntab->functions.front().entry, hi = pclntab->functions.back().end;
+		auto code = read(lo, hi - lo);
+		if (!code)
+			return std::nullopt;
+		const uint8_t *b = code->data();
+		for (size_t i = 0; i + 11 <= code->size(); i++) {
+			int32_t disp;
+			if (!memcmp(b + i, "\x64\x4c\x8b\x34\x25", 5)) {
+				memcpy(&disp, b + i + 5, 4);
+				return disp;
+			}
+			if (!memcmp(b + i, "\x49\xc7\xc6", 3) && !memcmp(b + i + 7, "\x64\x4d\x8b\x36", 4)) {
+				memcpy(&disp, b + i + 3, 4);
+				return disp;
+			}
+		}
+		return std::nullopt;
+	}
+
+	// moduledata.gofunc, the base of funcdata offsets: its field offset differs by version
+	// (304 in 1.19, 320 in 1.21-1.26, 344 in 1.27), so it is recognised instead. Each
+	// candidate pointer after moduledata.text is tried as the base of the inline trees of
+	// functions that have one; only gofunc makes every tree's first entry name a function.
+	mutable std::once_flag gofunc_once;
+	mutable std::optional<uint64_t> gofunc;
+
+	void find_gofunc() const
+	{
+		if (!pclntab || !moduledata)
+			return;
+		std::vector<std::pair<uint32_t, uint64_t>> trees;  // funcdata offset, function size
+		for (const auto &f : pclntab->functions) {
+			if (auto off = pclntab__funcdata(*pclntab, f, FUNCDATA_INL_TREE))
+				trees.emplace_back(*off, f.end - f.entry);
+			if (trees.size() >= 32)
+				break;
+		}
+		if (trees.size() < 4)
+			return;
+		for (uint64_t field = 184; field <= 400; field += 8) {
+			auto base = pointer_at(*moduledata + field);
+			if (!base || !*base)
+				continue;
+			// Zeroes would pass a name check (offset 0 is a name): the entry's line must be
+			// positive and its parentPc inside its function too.
+			bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
+			bool all = std::all_of(trees.begin(), trees.end(), [&](auto tree) {
+				auto e = inlined_call(*base + tree.first, 0);
+				auto rec = read(*base + tree.first, go118 ? 20 : 16);
+				if (!e || e->empty() || !rec)
+					return false;
+				int32_t line, parent_pc;
+				memcpy(&line, rec->data() + (go118 ? 8 : 12), 4);
+				memcpy(&parent_pc, rec->data() + (go118 ? 16 : 8), 4);
+				return line > 0 && parent_pc >= 0 && static_cast<uint64_t>(parent_pc) < tree.second;
+			});
+			if (all) {
+				gofunc = *base;
+				return;
+			}
+		}
+	}
+
+	// Name of entry `i` of the inline tree at `tree` (runtime.inlinedCall: 20 bytes with the
+	// name offset at +12 in 1.18-1.19; 16 bytes with it at +4 from 1.20). nullopt if the
+	// bytes do not name a function (the name must start right after a NUL in the name table).
+	std::optional<std::string> inlined_call(uint64_t tree, size_t i) const
+	{
+		bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
+		size_t size = go118 ? 20 : 16, name_at = go118 ? 12 : 4;
+		auto rec = read(tree + i * size, size);
+		if (!rec)
+			return std::nullopt;
+		int32_t name_off;
+		memcpy(&name_off, rec->data() + name_at, 4);
+		if (name_off < 0 || pclntab->funcname_offset + name_off >= pclntab->bytes.size() ||
+		    (name_off > 0 && pclntab->bytes[pclntab->funcname_offset + name_off - 1] != 0))
+			return std::nullopt;
+		std::string name = pclntab__name(*pclntab, name_off);
+		if (name.find('.') == std::string::npos)
+			return std::nullopt;
+		return name;
+	}
+
+	// The first function inlined into the wrapper at `entry` that is not the runtime's.
+	std::string inlined_target(uint64_t entry) const
+	{
+		std::call_once(gofunc_once, [this] { find_gofunc(); });
+		const PclnFunction *f = pcln_function_at(entry);
+		if (!f || !gofunc)
+			return {};
+		auto off = pclntab__funcdata(*pclntab, *f, FUNCDATA_INL_TREE);
+		if (!off)
+			return {};
+		// The entries are not ordered outermost first. The wrapped call is the outermost:
+		// its parentPc is the wrapper's own call site, before the PCs of the calls inlined
+		// into it, so the smallest parentPc wins.
+		std::string best;
+		int32_t best_pc = INT32_MAX;
+		bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
+		size_t size = go118 ? 20 : 16, pc_at = go118 ? 16 : 8;
+		for (size_t i = 0; i < 16; i++) {
+			auto name = inlined_call(*gofunc + *off, i);
+			auto rec = read(*gofunc + *off + i * size + pc_at, 4);
+			if (!name || !rec)
+				break;
+			int32_t parent_pc;
+			memcpy(&parent_pc, rec->data(), 4);
+			if (parent_pc < 0 || parent_pc >= static_cast<int64_t>(f->end - f->entry))
+				break;
+			if (name->rfind("runtime.", 0) != 0 && parent_pc < best_pc) {
+				best = *name;
+				best_pc = parent_pc;
+			}
+		}
+		return best;
+	}
+
+	const PclnFunction *pcln_function_at(uint64_t entry) const
+	{
+		if (!pclntab)
+			return nullptr;
+		auto &fs = pclntab->functions;
+		auto it = std::lower_bound(fs.begin(), fs.end(), entry, [](const PclnFunction &f, uint64_t v) { return f.entry < v; });
+		return it != fs.end() && it->entry == entry ? &*it : nullptr;
+	}
+
+	bool is_wrapper_at(uint64_t entry) const
+	{
+		const PclnFunction *f = pcln_function_at(entry);
+		return f && pclntab->wrapper_func_id && f->func_id == pclntab->wrapper_func_id;
+	}
+
 	// .go.buildinfo (cmd/link ld/data.go, reader debug/buildinfo): 32-byte header
 	// "\xff Go buildinf:" ptrSize flags; flag 0x2 = pointer-free: uvarint-prefixed version and
 	// modinfo at +32. Otherwise (Go <= 1.17) two pointers to string headers at +16.
@@ -271,7 +549,7 @@ struct GoBinary::Impl {
 		// modinfo is wrapped in 16-byte sentinels (debug/buildinfo strips them the same way).
 		if (modinfo.size() >= 33 && modinfo[modinfo.size() - 17] == '\n')
 			modinfo = modinfo.substr(16, modinfo.size() - 32);
-		info.version = parse_version(version);
+		info.version = go_version__parse(version);
 		info.modinfo = modinfo;
 		bool cgo_enabled = false;
 		size_t pos = 0;
@@ -291,9 +569,9 @@ struct GoBinary::Impl {
 		// CGO_ENABLED=1 is recorded whenever a C compiler was available, even if no package
 		// used cgo, and internally linked PIEs have .interp without any C. runtime/cgo's
 		// x_cgo_init, or the linker's runtime.tlsg (external linking only), mean C really
-		// runs; a stripped binary can only be judged by its interpreter.
-		info.cgo = cgo_enabled && (symbols.count("x_cgo_init") || symbols.count("runtime.tlsg") ||
-					   (!sections.count(".symtab") && sections.count(".interp")));
+		// runs; in a stripped binary runtime/cgo shows as its assembly crosscall2 in the pclntab.
+		info.cgo = cgo_enabled &&
+			   (symbols.count("x_cgo_init") || symbols.count("runtime.tlsg") || symbols.count("crosscall2"));
 		return true;
 	}
 
@@ -383,6 +661,12 @@ std::unique_ptr<GoBinary> GoBinary::open(const std::string &path)
 
 	m.index_segments();
 	m.index_sections_and_symbols();
+	m.find_pclntab();
+	m.rebase_pclntab();
+	if (!m.moduledata)
+		m.find_moduledata();
+	if (m.functions.empty())
+		m.index_pclntab_functions();
 	if (!m.sections.count(".go.buildinfo"))
 		throw UserError(ExitCode::unsupported, path + " is not a Go program (no .go.buildinfo section)");
 	if (!m.parse_buildinfo())
@@ -390,6 +674,7 @@ std::unique_ptr<GoBinary> GoBinary::open(const std::string &path)
 
 	m.info.pie = eh.e_type == ET_DYN;
 	m.info.stripped = !m.sections.count(".symtab");
+
 	// libdw decompresses SHF_COMPRESSED (Go >= 1.11 compresses DWARF by default) and .zdebug_*.
 	m.info.has_dwarf = m.sections.count(".debug_info") || m.sections.count(".zdebug_info");
 	if (m.info.has_dwarf)
@@ -400,6 +685,19 @@ std::unique_ptr<GoBinary> GoBinary::open(const std::string &path)
 }
 
 const std::string &GoBinary::path() const { return impl_->path; }
+const Pclntab *GoBinary::pclntab() const { return impl_->pclntab ? &*impl_->pclntab : nullptr; }
+std::vector<std::pair<uint64_t, uint64_t>> GoBinary::data_ranges() const
+{
+	std::vector<std::pair<uint64_t, uint64_t>> out;
+	for (const auto &s : impl_->loads)
+		if ((s.flags & PF_W) && s.filesz)
+			out.emplace_back(s.vaddr, s.vaddr + s.filesz);
+	return out;
+}
+
+std::optional<uint64_t> GoBinary::moduledata() const { return impl_->moduledata; }
+std::optional<uint64_t> GoBinary::pointer_at(uint64_t vaddr) const { return impl_->pointer_at(vaddr); }
+bool GoBinary::is_wrapper(uint64_t entry) const { return impl_->is_wrapper_at(entry); }
 const BuildInfo &GoBinary::build_info() const { return impl_->info; }
 const std::vector<Function> &GoBinary::functions() const { return impl_->functions; }
 
@@ -479,8 +777,10 @@ int64_t GoBinary::tls_g_offset() const
 	// Go binaries have no PT_TLS and use -8(FS) (cmd/link sym.go: Tlsoffset = -PtrSize).
 	auto tlsg = symbol("runtime.tlsg");
 	const auto &tls = impl_->tls;
-	if (!tlsg || !tls)
+	if (!tls)
 		return -8;
+	if (!tlsg)
+		return impl_->tls_g_offset_from_code().value_or(-8);
 	uint64_t align = tls->align ? tls->align : 1;
 	uint64_t rounded = (tls->memsz + align - 1) / align * align;
 	return static_cast<int64_t>(*tlsg) - static_cast<int64_t>(rounded);
@@ -600,6 +900,14 @@ std::string GoBinary::start_function(uint64_t startpc) const
 	std::string inlined;
 	if (impl_->dwarf && impl_->cu_die_for(f->addr, &cu))
 		trampoline = dwarf__trampoline_target(&cu, f->addr, &inlined);
+	else if (impl_->pclntab) {
+		// No DWARF: the pclntab's funcID says the same (the compiler marks go wrappers as
+		// wrappers, which DWARF emits as DW_AT_trampoline), and its inline tree names what
+		// was inlined into one.
+		trampoline = is_wrapper(f->addr) ? Trampoline::yes : Trampoline::no;
+		if (trampoline == Trampoline::yes)
+			inlined = impl_->inlined_target(f->addr);
+	}
 	if (trampoline == Trampoline::no)
 		return name;
 	if (!inlined.empty())

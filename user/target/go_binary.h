@@ -14,11 +14,16 @@
 
 namespace gort::target {
 
+struct Pclntab;
+
 struct GoVersion {
 	int major = 0, minor = 0, patch = 0;
 	std::string raw;  // as in buildinfo, e.g. "go1.27.3" or "go1.21.0 X:loopvar"
 	bool at_least(int maj, int min) const { return major > maj || (major == maj && minor >= min); }
 };
+
+// "go1.21.13", "go1.21.0 X:loopvar", "go1.22rc1", "devel go1.27-abcdef ..." -> numbers.
+GoVersion go_version__parse(const std::string &raw);
 
 struct BuildInfo {
 	GoVersion version;
@@ -54,7 +59,21 @@ public:
 	const std::string &path() const;
 	const BuildInfo &build_info() const;
 
-	// Functions from .symtab (STT_FUNC, size > 0), sorted by address. Empty when stripped.
+	// Go's function table (found even without section headers for it); nullptr if none.
+	const Pclntab *pclntab() const;
+	// [lo, hi) link-time ranges of the file-backed bytes of writable PT_LOADs (Go's data).
+	std::vector<std::pair<uint64_t, uint64_t>> data_ranges() const;
+	// Link-time address of runtime.firstmoduledata, found from the pclntab's address.
+	std::optional<uint64_t> moduledata() const;
+	// The pointer stored at a link-time address, as the process will see it before load bias:
+	// the file's bytes, or a PIE's R_X86_64_RELATIVE addend where the file holds 0.
+	std::optional<uint64_t> pointer_at(uint64_t vaddr) const;
+	// The function at `entry` is compiler-generated (pclntab funcID FuncIDWrapper): an ABI
+	// wrapper, or the closure of a `go f(x)` statement (what DWARF marks DW_AT_trampoline).
+	bool is_wrapper(uint64_t entry) const;
+
+	// Functions from .symtab (STT_FUNC, size > 0), or from the pclntab when the binary is
+	// stripped, sorted by address.
 	const std::vector<Function> &functions() const;
 	// Exact name; prefers the ABIInternal body over an ".abi0" wrapper of the same name.
 	std::optional<Function> function(std::string_view name) const;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "user/common/error.h"
+#include "user/target/runtime_globals.h"
 
 namespace gort::target {
 
@@ -20,17 +21,19 @@ constexpr uint64_t MAX_GS = 10'000'000;
 
 std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias)
 {
-	auto allgs = bin.symbol("runtime.allgs");
+	// DWARF offsets, or gort's table for this Go version (throws the refusal if neither).
+	StructOffsets offs = StructOffsets::of(bin);
+	auto allgs = runtime_globals__allgs(bin, offs);
 	if (!allgs)
-		throw UserError(ExitCode::unsupported, bin.path() + " has no runtime.allgs symbol (stripped?); "
-								    "gort needs the symbol table to list goroutines");
-	auto goid = bin.member_offset("runtime.g", "goid");
-	auto status = bin.member_offset("runtime.g", "atomicstatus");
-	auto startpc = bin.member_offset("runtime.g", "startpc");
-	auto gopc = bin.member_offset("runtime.g", "gopc");
+		throw UserError(ExitCode::unsupported, bin.path() + ": cannot find runtime.allgs (no symbol, and "
+								    "runtime.allgadd does not show it); rebuild without -ldflags=-s");
+	auto goid = offs.get("runtime.g", "goid");
+	auto status = offs.get("runtime.g", "atomicstatus");
+	auto startpc = offs.get("runtime.g", "startpc");
+	auto gopc = offs.get("runtime.g", "gopc");
 	if (!goid || !status || !startpc || !gopc)
-		throw UserError(ExitCode::unsupported, "Go binary " + bin.path() +
-							       " has no DWARF (built with -ldflags=-w); gort needs DWARF for struct offsets");
+		throw UserError(ExitCode::unsupported, bin.path() + ": no offsets of runtime.g's goid, atomicstatus, "
+								    "startpc and gopc; rebuild without -ldflags=-w");
 
 	// allgs is a []*g {ptr, len, cap}; allglen is the count published for lock-free readers
 	// (proc.go allgadd: it is stored after the slice is updated), so prefer it when present.
@@ -39,7 +42,7 @@ std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const
 		throw UserError(ExitCode::no_process, "cannot read runtime.allgs of " + bin.path() +
 							      " from the process (did it exit?)");
 	uint64_t n = hdr[1];
-	if (auto allglen = bin.symbol("runtime.allglen"))
+	if (auto allglen = runtime_globals__allglen(bin, offs))
 		if (auto v = mem.read_u64(*allglen + load_bias); v && *v <= hdr[1])
 			n = *v;
 	if (n == 0 || !hdr[0])

@@ -17,8 +17,10 @@ struct GoroutineRecord {
 	uint64_t gopc = 0;    // link-time address (load bias removed)
 };
 
-// _Gidle (0) and _Gdead (6) are not goroutines that exist.
-inline bool goroutine__alive(const GoroutineRecord &g) { return g.status != 0 && g.status != 6; }
+// _Gidle (0) and _Gdead (6) are not goroutines that exist; nor is _Gdeadextra (11, Go 1.26+
+// runtime2.go), the dead g kept on an extra M for C threads that call into Go (cgo), which
+// runtime.NumGoroutine does not count. No earlier version has a status 11.
+inline bool goroutine__alive(const GoroutineRecord &g) { return g.status != 0 && g.status != 6 && g.status != 11; }
 
 // Reads runtime.allgs/allglen. Throws UserError(unsupported) if the symbols or the g offsets
 // are missing. Values race with the running program; parked goroutines are stable.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "user/common/error.h"
+#include "user/target/runtime_globals.h"
 
 namespace gort::target {
 
@@ -19,13 +20,12 @@ constexpr uint32_t kStwGCSweepTerm = 2;
 	throw UserError(ExitCode::unsupported, fmt::format("{} ({}): {}", bin.path(), bin.build_info().version.raw, why));
 }
 
-uint32_t required_offset(const GoBinary &bin, std::string_view type, std::string_view member)
+uint32_t required_offset(const GoBinary &bin, const StructOffsets &offs, std::string_view type, std::string_view member)
 {
-	auto off = bin.member_offset(type, member);
+	auto off = offs.get(type, member);
 	if (!off)
-		unsupported(bin, fmt::format("no DWARF offset for {}.{}; gort needs a binary built without "
-					     "-ldflags=-w (stripped binaries are not supported yet)",
-					     type, member));
+		unsupported(bin, fmt::format("no offset for {}.{} in its {}; rebuild it without -ldflags='-s -w'", type,
+					     member, offs.from_dwarf() ? "DWARF" : "version's row of gort's offsets table"));
 	return *off;
 }
 
@@ -96,29 +96,29 @@ std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t rea
 	return fmt::format("stw reason {}", reason);
 }
 
-RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
+RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &table)
 {
 	const BuildInfo &info = bin.build_info();
 	const GoVersion &v = info.version;
 	if (!v.at_least(1, 19))
 		unsupported(bin, "Go versions before 1.19 are not supported (gort reads the runtime of Go "
 				 "1.19 and newer); rebuild with Go 1.19 or newer");
-	if (!info.has_dwarf)
-		unsupported(bin, "the binary has no DWARF (built with -ldflags=-w or stripped); rebuild "
-				 "without -w/-s to trace it");
 	if (bin.functions().empty())
-		unsupported(bin, "the binary has no symbol table (stripped); rebuild without -ldflags=-s");
+		unsupported(bin, "neither a symbol table nor a readable .gopclntab; gort cannot find the runtime's "
+				 "functions (rebuild without -ldflags=-s)");
+	// Without DWARF (-w), offsets come from gort's table for this exact Go version.
+	StructOffsets offs = StructOffsets::of(bin, table);
 
 	RuntimeLayout layout;
-	layout.offsets.g_goid = required_offset(bin, "runtime.g", "goid");
-	layout.offsets.g_startpc = required_offset(bin, "runtime.g", "startpc");
-	layout.offsets.g_gopc = required_offset(bin, "runtime.g", "gopc");
-	layout.offsets.g_m = required_offset(bin, "runtime.g", "m");
-	layout.offsets.m_g0 = required_offset(bin, "runtime.m", "g0");
-	layout.offsets.m_curg = required_offset(bin, "runtime.m", "curg");
+	layout.offsets.g_goid = required_offset(bin, offs, "runtime.g", "goid");
+	layout.offsets.g_startpc = required_offset(bin, offs, "runtime.g", "startpc");
+	layout.offsets.g_gopc = required_offset(bin, offs, "runtime.g", "gopc");
+	layout.offsets.g_m = required_offset(bin, offs, "runtime.g", "m");
+	layout.offsets.m_g0 = required_offset(bin, offs, "runtime.m", "g0");
+	layout.offsets.m_curg = required_offset(bin, offs, "runtime.m", "curg");
 	layout.tls_g_offset = bin.tls_g_offset();
 	layout.system_ranges = system_ranges(bin);
-	layout.stw_reasons = bin.string_array("runtime.stwReasonStrings");
+	layout.stw_reasons = runtime_globals__stw_reason_strings(bin);
 
 	auto add = [&](std::string program, AttachPoint point) {
 		layout.probes.push_back({std::move(program), std::move(point)});
@@ -161,14 +161,15 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin)
 				for (auto &text : probe_plan__string_arguments(bin, callee))
 					layout.stw_reason_texts.emplace(runtime_layout__stw_reason_hash(text), text);
 		}
-		auto work = bin.symbol("runtime.work");
-		auto pause_start = bin.member_offset("runtime.workType", "pauseStart");
-		if (work && pause_start)
-			layout.work_pause_start = *work + *pause_start;
-		auto memstats = bin.symbol("runtime.memstats");
-		auto last_gc = bin.member_offset("runtime.mstats", "last_gc_nanotime");
-		if (memstats && last_gc)
-			layout.last_gc_nanotime = *memstats + *last_gc;
+		// GC pauses start at work.pauseStart and mark termination ends at
+		// memstats.last_gc_nanotime; without them the figures would not be the runtime's.
+		auto work = runtime_globals__work(bin, offs);
+		auto memstats = runtime_globals__memstats(bin, offs);
+		if (!work || !memstats)
+			unsupported(bin, fmt::format("cannot find runtime.{} in the binary; rebuild it without -ldflags='-s -w'",
+						     work ? "memstats" : "work"));
+		layout.work_pause_start = *work + required_offset(bin, offs, "runtime.workType", "pauseStart");
+		layout.last_gc_nanotime = *memstats + required_offset(bin, offs, "runtime.mstats", "last_gc_nanotime");
 	}
 	add("world_starting",
 	    probe_plan__entry(bin, "runtime.startTheWorldWithSema", {Reg::rax, Reg::rbx, Reg::rcx, Reg::rdi}));

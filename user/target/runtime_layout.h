@@ -10,6 +10,7 @@
 
 #include "gort/bpf_shared.h"
 #include "user/target/go_binary.h"
+#include "user/target/offsets_table.h"
 #include "user/target/probe_plan.h"
 
 namespace gort::target {
@@ -35,7 +36,9 @@ struct RuntimeLayout {
 };
 
 // Throws UserError(unsupported) naming what is missing and what would make it work.
-RuntimeLayout runtime_layout__inspect(const GoBinary &bin);
+// Struct offsets come from the binary's DWARF, or without DWARF from `table` (gort's own by
+// default; tests pass a restricted one to see the refusal).
+RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &table = offsets_table__builtin());
 
 // runtime.isSystemGoroutine by name: started in "runtime.*" other than runtime.main.
 bool runtime_layout__is_system_function(const std::string &name);

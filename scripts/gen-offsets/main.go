@@ -1,0 +1,103 @@
+// gen-offsets prints one C++ initializer of gort's offsets table (data/go_offsets.inc) for a Go
+// binary built with DWARF: its Go version and the byte offsets of the runtime struct members
+// gort reads, taken from the binary's own DWARF (debug/dwarf, independent of gort's libdw reader).
+//
+// Usage: go run main.go BINARY   (run by scripts/gen-offsets-table.sh)
+package main
+
+import (
+	"debug/buildinfo"
+	"debug/dwarf"
+	"debug/elf"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Keep in sync with user/target/offsets_table.cpp (kOffsetsNeeded): every member gort reads
+// from a binary without DWARF.
+var needed = map[string][]string{
+	"runtime.g":          {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason"},
+	"runtime.m":          {"g0", "curg", "preemptoff"},
+	"runtime.workType":   {"pauseStart", "tSweepTerm", "tMarkTerm"},
+	"runtime.mstats":     {"last_gc_nanotime", "last_gc_unix", "numgc"},
+	"runtime.moduledata": {"text", "gofunc"},
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gen-offsets BINARY")
+		os.Exit(2)
+	}
+	bi, err := buildinfo.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen-offsets:", err)
+		os.Exit(1)
+	}
+	f, err := elf.Open(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen-offsets:", err)
+		os.Exit(1)
+	}
+	d, err := f.DWARF()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen-offsets: no DWARF:", err)
+		os.Exit(1)
+	}
+	found := map[string]int64{}
+	r := d.Reader()
+	for {
+		e, err := r.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if e.Tag != dwarf.TagStructType {
+			continue
+		}
+		name, _ := e.Val(dwarf.AttrName).(string)
+		members, ok := needed[name]
+		if !ok || !e.Children {
+			continue
+		}
+		for {
+			c, err := r.Next()
+			if err != nil || c == nil || c.Tag == 0 {
+				break
+			}
+			if c.Tag != dwarf.TagMember {
+				if c.Children {
+					r.SkipChildren()
+				}
+				continue
+			}
+			mname, _ := c.Val(dwarf.AttrName).(string)
+			for _, m := range members {
+				if m == mname {
+					if off, ok := c.Val(dwarf.AttrDataMemberLoc).(int64); ok {
+						found[name+"."+m] = off
+					}
+				}
+			}
+		}
+	}
+	var keys []string
+	for t, ms := range needed {
+		for _, m := range ms {
+			k := t + "." + m
+			if _, ok := found[k]; !ok {
+				// A member a version does not have (none today) is left out: gort then
+				// refuses what needs it for that version, never guesses.
+				fmt.Fprintf(os.Stderr, "gen-offsets: %s: no %s\n", bi.GoVersion, k)
+				continue
+			}
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("{\"%s\", %d}", k, found[k]))
+	}
+	fmt.Printf("{\"%s\", {%s}},\n", bi.GoVersion, strings.Join(parts, ", "))
+}

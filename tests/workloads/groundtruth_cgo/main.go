@@ -1,0 +1,1 @@
+../groundtruth/main.go

@@ -1,0 +1,36 @@
+// Addresses of the runtime's global variables gort reads, for binaries with or without .symtab.
+// Stripped binaries keep no data symbols, so they are recovered from the code that uses them:
+// RIP-relative operands in known runtime functions (found through the pclntab), checked against
+// the struct offsets the same code must touch. The unit tests compare every recovered address
+// with .symtab on an unstripped build of the same program.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "user/target/go_binary.h"
+#include "user/target/offsets_table.h"
+
+namespace gort::target {
+
+// symbol_first: .symtab when present, else decode; decode: always decode (tests check the
+// decoders against .symtab of the same binary).
+enum class Lookup { symbol_first, decode };
+
+// runtime.allgs ([]*g), runtime.allglen, runtime.work, runtime.memstats: link-time addresses.
+std::optional<uint64_t> runtime_globals__allgs(const GoBinary &bin, const StructOffsets &offs,
+					       Lookup how = Lookup::symbol_first);
+std::optional<uint64_t> runtime_globals__allglen(const GoBinary &bin, const StructOffsets &offs,
+						 Lookup how = Lookup::symbol_first);
+std::optional<uint64_t> runtime_globals__work(const GoBinary &bin, const StructOffsets &offs,
+					      Lookup how = Lookup::symbol_first);
+std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const StructOffsets &offs,
+						  Lookup how = Lookup::symbol_first);
+
+// runtime.stwReasonStrings (Go 1.21+): from .symtab, else found in the data segments as the
+// string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".
+std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin);
+
+} // namespace gort::target
