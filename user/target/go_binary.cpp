@@ -136,6 +136,7 @@ struct GoBinary::Impl {
 
 	std::vector<Segment> loads;
 	std::optional<Segment> tls;
+	bool interp = false;
 	std::map<std::string, GElf_Shdr, std::less<>> sections;
 
 	BuildInfo info;
@@ -192,6 +193,8 @@ struct GoBinary::Impl {
 				loads.push_back(s);
 			else if (ph.p_type == PT_TLS)
 				tls = s;
+			else if (ph.p_type == PT_INTERP)
+				interp = true;
 		}
 		std::sort(loads.begin(), loads.end(), [](auto &a, auto &b) { return a.vaddr < b.vaddr; });
 	}
@@ -673,6 +676,7 @@ std::unique_ptr<GoBinary> GoBinary::open(const std::string &path)
 		throw UserError(ExitCode::unsupported, path + " has an unreadable .go.buildinfo section; rebuild it with Go 1.18 or newer");
 
 	m.info.pie = eh.e_type == ET_DYN;
+	m.info.static_link = !m.interp;
 	m.info.stripped = !m.sections.count(".symtab");
 
 	// libdw decompresses SHF_COMPRESSED (Go >= 1.11 compresses DWARF by default) and .zdebug_*.

@@ -34,6 +34,7 @@ struct BuildInfo {
 	bool stripped = false;   // no .symtab
 	bool has_dwarf = false;
 	bool pgo = false;        // a "build\t-pgo=" line with a non-"off" value
+	bool static_link = false; // no PT_INTERP: needs no dynamic loader
 };
 
 struct Function {

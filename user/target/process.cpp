@@ -72,6 +72,17 @@ ProcessInfo process__info(pid_t pid)
 			info.cmdline.pop_back();
 		std::replace(info.cmdline.begin(), info.cmdline.end(), '\0', ' ');
 	}
+	// "NSpid:\t<host pid>\t...\t<innermost pid>" (Linux 4.1+): PID namespaces outermost first.
+	info.ns_pid = pid;
+	std::string status;
+	if (slurp(proc_path(pid, "status"), status)) {
+		size_t at = status.find("\nNSpid:");
+		if (at != std::string::npos) {
+			std::istringstream in(status.substr(at + 7, status.find('\n', at + 1) - at - 7));
+			for (long v; in >> v;)
+				info.ns_pid = static_cast<pid_t>(v);
+		}
+	}
 	if (n <= 0) {
 		// Kernel threads have no mm, so no exe; PF_KTHREAD (stat field 9) tells them apart
 		// from user processes whose exe we simply may not read.

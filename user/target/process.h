@@ -17,6 +17,9 @@ struct ProcessInfo {
 	std::string exe;      // readlink /proc/PID/exe (may end in " (deleted)")
 	std::string cmdline;  // /proc/PID/cmdline, NULs as spaces
 	bool kernel_thread = false;  // no mm: /proc/PID/exe unreadable and PF_KTHREAD in stat flags
+	// The PID inside the process's own PID namespace (last NSpid of /proc/PID/status), e.g. 1
+	// for a container's init; equal to pid outside containers.
+	pid_t ns_pid = 0;
 };
 
 // Throws UserError(no_process) when /proc/PID does not exist.

@@ -1,3 +1,5 @@
+// gort ps: every Go process, recognised by its binary's Go build info (never by name), with how
+// it was built and whether gort can trace it — and, with -v, where each probe would go.
 #include <unistd.h>
 
 #include <iostream>
@@ -18,11 +20,31 @@ namespace {
 struct GoProcess {
 	target::ProcessInfo info;
 	std::string go_version;
+	std::vector<std::string> build;  // pie, cgo, static, stripped, no-dwarf, pgo
 	bool traceable = false;
 	std::string why_not;
+	std::vector<target::ProbeAttachment> probes;
+	std::vector<std::string> probe_at;  // "runtime.goexit1+0x6", per probe
 };
 
-// Go processes are recognised by their binary's Go build info, never by name.
+std::vector<std::string> build_modes(const target::BuildInfo &b)
+{
+	std::vector<std::string> m;
+	if (b.pie)
+		m.push_back("pie");
+	if (b.cgo)
+		m.push_back("cgo");
+	if (b.static_link)
+		m.push_back("static");
+	if (b.stripped)
+		m.push_back("stripped");
+	else if (!b.has_dwarf)
+		m.push_back("no-dwarf");
+	if (b.pgo)
+		m.push_back("pgo");
+	return m;
+}
+
 std::vector<GoProcess> go_processes()
 {
 	std::vector<GoProcess> out;
@@ -33,10 +55,17 @@ std::vector<GoProcess> go_processes()
 			target::ProcessInfo info = target::process__info(pid);
 			if (info.kernel_thread)
 				continue;
+			// /proc/PID/exe reaches the binary even in another mount namespace (containers)
+			// or after it was deleted or replaced on disk.
 			auto bin = target::GoBinary::open(fmt::format("/proc/{}/exe", pid));
-			GoProcess p{info, bin->build_info().version.raw, true, ""};
+			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}};
 			try {
-				target::runtime_layout__inspect(*bin);
+				p.probes = target::runtime_layout__inspect(*bin).probes;
+				for (const auto &pr : p.probes) {
+					auto f = bin->function(pr.point.function);
+					p.probe_at.push_back(fmt::format("{}+{:#x}", pr.point.function,
+									 pr.point.vaddr - (f ? f->addr : pr.point.vaddr)));
+				}
 			} catch (const UserError &e) {
 				p.traceable = false;
 				p.why_not = e.what();
@@ -49,25 +78,58 @@ std::vector<GoProcess> go_processes()
 	return out;
 }
 
+std::string join(const std::vector<std::string> &v, const char *sep)
+{
+	std::string s;
+	for (const auto &x : v)
+		s += (s.empty() ? "" : sep) + x;
+	return s;
+}
+
 } // namespace
 
-int ps__run(bool json, bool /*verbose*/)
+int ps__run(bool json, bool verbose)
 {
 	std::vector<GoProcess> procs = go_processes();
 	if (json) {
 		nlohmann::json arr = nlohmann::json::array();
-		for (const auto &p : procs)
-			arr.push_back({{"pid", p.info.pid}, {"comm", p.info.comm}, {"exe", p.info.exe},
-				       {"go_version", p.go_version}, {"traceable", p.traceable}, {"reason", p.why_not}});
+		for (const auto &p : procs) {
+			nlohmann::json e = {{"pid", p.info.pid}, {"ns_pid", p.info.ns_pid}, {"comm", p.info.comm},
+					    {"exe", p.info.exe}, {"go_version", p.go_version}, {"build", p.build},
+					    {"traceable", p.traceable}, {"reason", p.why_not}};
+			if (verbose) {
+				nlohmann::json points = nlohmann::json::array();
+				for (size_t i = 0; i < p.probes.size(); i++) {
+					const auto &pr = p.probes[i];
+					points.push_back({{"program", pr.program}, {"function", pr.point.function},
+							  {"at", p.probe_at[i]},
+							  {"address", fmt::format("{:#x}", pr.point.vaddr)},
+							  {"file_offset", pr.point.file_offset}, {"instruction", pr.point.instruction},
+							  {"emulated", pr.point.emulated}, {"why", pr.point.why}});
+				}
+				e["attach_points"] = points;
+			}
+			arr.push_back(e);
+		}
 		std::cout << arr.dump() << "\n";
 		return 0;
 	}
-	fmt::print("{:>8}  {:<16} {:<12} {:<9} {}\n", "PID", "COMMAND", "GO", "TRACEABLE", "EXE");
+	fmt::print("{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", "PID", "COMMAND", "GO", "BUILD", "TRACEABLE", "EXE");
 	for (const auto &p : procs) {
-		fmt::print("{:>8}  {:<16} {:<12} {:<9} {}\n", p.info.pid, p.info.comm, p.go_version,
+		std::string build = p.build.empty() ? "-" : join(p.build, ",");
+		fmt::print("{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", p.info.pid, p.info.comm, p.go_version, build,
 			   p.traceable ? "yes" : "no", p.info.exe);
+		if (p.info.ns_pid != p.info.pid)
+			fmt::print("{:>8}  pid {} in its PID namespace (container)\n", "", p.info.ns_pid);
 		if (!p.traceable)
 			fmt::print("{:>8}  why not: {}\n", "", p.why_not);
+		if (!verbose || !p.traceable)
+			continue;
+		for (size_t i = 0; i < p.probes.size(); i++) {
+			const auto &pt = p.probes[i].point;
+			fmt::print("{:>8}    {:<22} {:<40} {:#x}  {:<28} {}  {}\n", "", p.probes[i].program, p.probe_at[i],
+				   pt.vaddr, pt.instruction, pt.emulated ? "emulated      " : "single-stepped", pt.why);
+		}
 	}
 	return 0;
 }
