@@ -19,14 +19,15 @@ struct {
 } sites SEC(".maps") __weak;
 
 /* Only in GORT_PHASE_BASELINE (the moments between attach and the user-space read of
- * runtime.allgs): goids created since attach, and goroutines older than attach that
- * exited, with their site. Together with allgs they give the exact goroutines alive at attach. */
+ * runtime.allgs): the g of every goroutine created since attach (by address: see gort_g_key),
+ * and goroutines older than attach that exited, by goid, with their site. Together with allgs
+ * they give the exact goroutines alive at attach. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct gort_goid_key);
-	__type(value, __u8);
+	__type(key, struct gort_g_key);
+	__type(value, __u64); /* its goid */
 } attach_created SEC(".maps") __weak;
 
 struct {
@@ -36,6 +37,17 @@ struct {
 	__type(key, struct gort_goid_key);
 	__type(value, struct gort_site_key);
 } attach_exited SEC(".maps") __weak;
+
+/* Only in GORT_PHASE_ATTACHING: goroutines that passed goexit1 before the probes started. The
+ * runtime marks their g dead microseconds later (gdestroy), so allgs read just after the start
+ * may still show one running: it did not exist at attach, and its exit will never be counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct gort_goid_key);
+	__type(value, __u8);
+} exited_before_attach SEC(".maps") __weak;
 
 struct goroutine {
 	__u64 goid, startpc, gopc;
@@ -108,9 +120,8 @@ static __always_inline int goroutine__created(__u64 newg)
 	}
 
 	if (cfg->phase == GORT_PHASE_BASELINE) {
-		struct gort_goid_key gk = {.tgid = tgid, .goid = gr.goid};
-		__u8 one = 1;
-		if (bpf_map_update_elem(&attach_created, &gk, &one, BPF_ANY))
+		struct gort_g_key gk = {.tgid = tgid, .g = newg};
+		if (bpf_map_update_elem(&attach_created, &gk, &gr.goid, BPF_ANY))
 			proc_stats__lost(st);
 	}
 	if (cfg->record_lifecycle)
@@ -139,11 +150,17 @@ int BPF_UPROBE(goroutine_exited_r14)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING)
+	if (!cfg || !st)
 		return 0;
 
 	struct goroutine gr;
 	goroutine__read(cfg, ctx->r14, &gr);
+	if (cfg->phase == GORT_PHASE_ATTACHING) {
+		struct gort_goid_key gk = {.tgid = tgid, .goid = gr.goid};
+		__u8 one = 1;
+		bpf_map_update_elem(&exited_before_attach, &gk, &one, BPF_ANY); /* full: a rare +1 at worst */
+		return 0;
+	}
 	struct gort_site_key key = {.tgid = tgid, .startpc = gr.startpc, .gopc = gr.gopc};
 	struct gort_site_stats *site = site__get(st, &key);
 	if (site)
@@ -157,8 +174,11 @@ int BPF_UPROBE(goroutine_exited_r14)
 	}
 
 	if (cfg->phase == GORT_PHASE_BASELINE) {
+		/* Created since attach if its g's latest creation was this very goroutine. */
+		struct gort_g_key created = {.tgid = tgid, .g = ctx->r14};
+		__u64 *created_goid = bpf_map_lookup_elem(&attach_created, &created);
 		struct gort_goid_key gk = {.tgid = tgid, .goid = gr.goid};
-		if (!bpf_map_lookup_elem(&attach_created, &gk) &&
+		if ((!created_goid || *created_goid != gr.goid) &&
 		    bpf_map_update_elem(&attach_exited, &gk, &key, BPF_ANY))
 			proc_stats__lost(st);
 	}

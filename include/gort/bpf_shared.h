@@ -122,6 +122,14 @@ struct gort_goid_key {
 	__u64 goid;
 };
 
+/* A g by its address: a reused g is marked runnable before its new goid is assigned
+ * (runtime.newproc1), so a snapshot can see a new goroutine under its previous goid. */
+struct gort_g_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 g;
+};
+
 enum gort_syscall_kind {
 	GORT_SYSCALL_GOROUTINE = 0, /* made by a user goroutine (TLS g != g0) */
 	GORT_SYSCALL_RUNTIME = 1,   /* made on g0: futex sleeps, netpoll, ... */

@@ -327,11 +327,11 @@ std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> Tracer::syscalls(pi
 
 std::vector<uint64_t> Tracer::baseline_created(pid_t pid) const
 {
-	std::vector<uint64_t> goids;
-	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.attach_created),
-								  [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
-		goids.push_back(k.goid);
-	return goids;
+	std::vector<uint64_t> gs;
+	for (auto &[k, goid] : map__collect<gort_g_key, uint64_t>(bpf_map__fd(skel_->maps.attach_created),
+								  [pid](const gort_g_key &k) { return k.tgid == uint32_t(pid); }))
+		gs.push_back(k.g);
+	return gs;
 }
 
 std::vector<std::pair<uint64_t, gort_site_key>> Tracer::baseline_exited(pid_t pid) const
@@ -345,9 +345,19 @@ std::vector<std::pair<uint64_t, gort_site_key>> Tracer::baseline_exited(pid_t pi
 
 void Tracer::clear_baseline(pid_t pid)
 {
-	auto is_pid = [pid](const gort_goid_key &k) { return k.tgid == static_cast<uint32_t>(pid); };
-	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_created), is_pid);
+	auto is_pid = [pid](const auto &k) { return k.tgid == static_cast<uint32_t>(pid); };
+	map__delete_if<gort_g_key>(bpf_map__fd(skel_->maps.attach_created), is_pid);
 	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_exited), is_pid);
+	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.exited_before_attach), is_pid);
+}
+
+std::vector<uint64_t> Tracer::exited_before_attach(pid_t pid) const
+{
+	std::vector<uint64_t> goids;
+	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.exited_before_attach),
+								  [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
+		goids.push_back(k.goid);
+	return goids;
 }
 
 size_t Tracer::link_count() const

@@ -78,9 +78,11 @@ public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
-	// The baseline-phase records (see gort_proc_config.baseline_phase).
+	// The baseline-phase records (GORT_PHASE_BASELINE): the g addresses of goroutines created
+	// since attach, and the goids and sites of older goroutines that ended meanwhile.
 	std::vector<uint64_t> baseline_created(pid_t pid) const;
 	std::vector<std::pair<uint64_t, gort_site_key>> baseline_exited(pid_t pid) const;
+	std::vector<uint64_t> exited_before_attach(pid_t pid) const;
 	void clear_baseline(pid_t pid);
 
 	size_t link_count() const;

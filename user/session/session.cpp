@@ -106,16 +106,22 @@ AttachSummary Session::attach(pid_t pid)
 			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
 		throw;
 	}
+	// Creations and exits take microseconds from the status change allgs shows to the probe that
+	// records them: the baseline phase goes on for a moment after the read so that a goroutine
+	// the read caught halfway is recorded, and ends a moment before the records are read so that
+	// a handler that saw the phase just before the update has finished.
+	std::this_thread::sleep_for(std::chrono::milliseconds(2));
 	tracer_.set_phase(pid, GORT_PHASE_TRACING);
-	// A handler that read the baseline phase just before the update may still be recording; uprobe
-	// handlers take microseconds, so this wait lets them finish before their records are read.
 	std::this_thread::sleep_for(std::chrono::milliseconds(2));
 
 	std::vector<uint64_t> created = tracer_.baseline_created(pid);
-	std::set<uint64_t> created_since(created.begin(), created.end());
-	std::set<uint64_t> seen;
+	std::set<uint64_t> created_since(created.begin(), created.end()); // g addresses
+	// Goroutines that ended just before the probes started are not alive at attach, whatever
+	// allgs still said about their g.
+	std::vector<uint64_t> gone = tracer_.exited_before_attach(pid);
+	std::set<uint64_t> seen(gone.begin(), gone.end());
 	for (const auto &g : records) {
-		if (!target::goroutine__alive(g) || created_since.count(g.goid) || !seen.insert(g.goid).second)
+		if (!target::goroutine__alive(g) || created_since.count(g.g) || !seen.insert(g.goid).second)
 			continue;
 		proc.alive_at_attach[{g.startpc + load_bias, g.gopc + load_bias}]++;
 	}

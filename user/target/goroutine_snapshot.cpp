@@ -68,6 +68,7 @@ std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const
 		if (!gp || !mem.read(gp, buf.data(), span))
 			continue;
 		GoroutineRecord r;
+		r.g = gp;
 		r.goid = u64(*goid);
 		uint32_t st;
 		memcpy(&st, buf.data() + *status, 4);

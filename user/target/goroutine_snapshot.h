@@ -11,6 +11,7 @@
 namespace gort::target {
 
 struct GoroutineRecord {
+	uint64_t g = 0;       // the g's address in the process (what the probes see as newg)
 	uint64_t goid = 0;
 	uint32_t status = 0;  // g.atomicstatus without the _Gscan bit (0x1000)
 	uint64_t startpc = 0; // link-time address (load bias removed)
