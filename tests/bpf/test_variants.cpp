@@ -9,8 +9,10 @@
 
 #include <filesystem>
 
+#include "support/child.h"
 #include "support/go_build.h"
 #include "support/traced_run.h"
+#include "user/target/go_binary.h"
 
 using gort::testing::GoToolchain;
 
@@ -79,4 +81,26 @@ TEST(Deleted, BinaryDeletedAfterStartIsTraced)
 	auto run = gort::testing::traced_run({copy}, [&](pid_t) { std::filesystem::remove(copy); });
 	EXPECT_FALSE(std::filesystem::exists(copy));
 	gort::testing::expect_figures_equal_the_programs_own(run);
+}
+
+// A PGO build (-pgo=profile, Go 1.21+) may inline runtime functions such as gopark and
+// casgstatus into their callers; gort's probes sit where inlining cannot take them away
+// (a call site inside runtime.newproc.func1, goexit1 reached from assembly) and must still count
+// exactly. The profile is the ground-truth program's own, taken during its workload.
+TEST(Pgo, ProfileGuidedBuildIsCountedExactly)
+{
+	const auto &tc = gort::testing::go_toolchains().back();
+	std::string plain = gort::testing::go_build(tc, "groundtruth");
+	std::string profile = std::string(GORT_BUILD_DIR) + "/workloads/groundtruth-go" + tc.version + ".pprof";
+	{
+		gort::testing::Child child({plain, "-cpuprofile", profile, "-alloc-mb", "400", "-churn", "20000"});
+		ASSERT_TRUE(child.read_line(std::chrono::seconds(30)));
+		child.write_line("go");
+		ASSERT_TRUE(child.read_line(std::chrono::seconds(120)));
+		child.close_stdin();
+		ASSERT_EQ(child.wait(std::chrono::seconds(30)), 0);
+	}
+	std::string bin = gort::testing::go_build(tc, "groundtruth", {"-pgo=" + profile});
+	ASSERT_TRUE(gort::target::GoBinary::open(bin)->build_info().pgo) << "buildinfo names the profile";
+	gort::testing::expect_figures_equal_the_programs_own(gort::testing::traced_run({bin}));
 }

@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ var (
 	explicitGCs = flag.Int("gcs", 5, "explicit runtime.GC() calls")
 	exitCode    = flag.Int("exit-code", 0, "exit status at the end")
 	preLeakers  = flag.Int("pre-leakers", 0, "goroutines blocked forever, started before the ready line")
+	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the workload here (a profile for -pgo builds)")
 	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
 )
 
@@ -154,6 +156,16 @@ func main() {
 		time.Sleep(time.Millisecond)
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "groundtruth: %v\n", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer f.Close()
+	}
+
 	var before, after runtime.MemStats
 	readMemStats := 0
 	runtime.ReadMemStats(&before)
@@ -242,6 +254,9 @@ func main() {
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
 		AllocatedBytes:      allocated,
+	}
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
 	}
 	line, err := json.Marshal(r)
 	if err != nil {
