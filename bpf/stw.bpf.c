@@ -113,16 +113,24 @@ static __always_inline struct stw_slot *stw_slot__get(__u32 tgid)
 	return bpf_map_lookup_elem(&stw_slots, &tgid);
 }
 
+/* The current process's config and STW slot; NULL unless it is traced and its probes started. */
+static __always_inline struct stw_slot *stw_slot__current(__u32 *tgid, struct gort_proc_config **cfg)
+{
+	*tgid = bpf_get_current_pid_tgid() >> 32;
+	*cfg = bpf_map_lookup_elem(&procs, tgid);
+	if (!*cfg || (*cfg)->phase == GORT_PHASE_ATTACHING)
+		return NULL;
+	return stw_slot__get(*tgid);
+}
+
 /* stopTheWorldWithSema entry. Go 1.21: (reason stwReason) in AL. Go 1.19-1.20: no argument;
  * R14 is g0 (systemstack), whose m.curg noted its reason on the way here. */
 SEC("uprobe")
 int BPF_UPROBE(world_stopping)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
-	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
-		return 0;
-	struct stw_slot *slot = stw_slot__get(tgid);
+	__u32 tgid;
+	struct gort_proc_config *cfg;
+	struct stw_slot *slot = stw_slot__current(&tgid, &cfg);
 	if (!slot)
 		return 0;
 	if (cfg->stw_abi == GORT_STW_ABI_GOROUTINE_REASON) {
@@ -144,11 +152,9 @@ int BPF_UPROBE(world_stopping)
 SEC("uprobe")
 int BPF_UPROBE(world_starting)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
-	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
-		return 0;
-	struct stw_slot *slot = stw_slot__get(tgid);
+	__u32 tgid;
+	struct gort_proc_config *cfg;
+	struct stw_slot *slot = stw_slot__current(&tgid, &cfg);
 	if (!slot)
 		return 0;
 	switch (cfg->stw_abi) {
