@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/child.h"
 #include "support/go_build.h"
@@ -53,6 +54,17 @@ std::string param_name(const ::testing::TestParamInfo<Param> &info)
 
 bool have_cc() { return system("command -v gcc >/dev/null 2>&1") == 0; }
 
+// The 1-based line of tests/workloads/<program>/main.go holding `text`; 0 if none.
+int source_line(const std::string &program, const std::string &text)
+{
+	std::ifstream in(std::string(GORT_SOURCE_DIR) + "/tests/workloads/" + program + "/main.go");
+	std::string line;
+	for (int n = 1; std::getline(in, line); n++)
+		if (line.find(text) != std::string::npos)
+			return n;
+	return 0;
+}
+
 } // namespace
 
 class Variants : public ::testing::TestWithParam<Param> {};
@@ -63,7 +75,18 @@ TEST_P(Variants, FiguresEqualTheProgramsOwn)
 	if (v.needs_cc && !have_cc())
 		GTEST_SKIP() << "no C compiler for cgo";
 	std::string bin = gort::testing::go_build(tc, v.program, v.flags);
-	gort::testing::expect_figures_equal_the_programs_own(gort::testing::traced_run({bin}));
+	auto run = gort::testing::traced_run({bin});
+	gort::testing::expect_figures_equal_the_programs_own(run);
+	// Creation sites carry file:line in every variant: from DWARF, or without it (-s -w) from
+	// the pclntab's pcfile/pcln tables, as the runtime's "created by" traceback does.
+	const std::string want = "main.go:" + std::to_string(source_line(v.program, "go leakWorker("));
+	bool seen = false;
+	for (const auto &s : run.traced.sites)
+		if (s.function == "main.leakWorker") {
+			EXPECT_EQ(s.created_at, want);
+			seen = true;
+		}
+	EXPECT_TRUE(seen);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryToolchain, Variants,

@@ -817,7 +817,18 @@ SourceLocation GoBinary::locate(uint64_t pc) const
 	if (const Function *f = function_at(pc))
 		loc.function = f->name;
 	Dwarf_Die cu;
-	if (!impl_->dwarf || !impl_->cu_die_for(pc, &cu))
+	if (!impl_->dwarf) {
+		// -ldflags='-s -w' keeps the pclntab, whose pcfile/pcln tables are what the runtime's
+		// own tracebacks print from; the compiler writes them from the same instruction
+		// positions as DWARF's line table.
+		if (impl_->pclntab)
+			if (auto pl = pclntab__line(*impl_->pclntab, pc)) {
+				loc.file = std::move(pl->file);
+				loc.line = pl->line;
+			}
+		return loc;
+	}
+	if (!impl_->cu_die_for(pc, &cu))
 		return loc;
 	// libdw caches each CU's line table; the lookup is a binary search.
 	if (Dwarf_Line *line = dwarf_getsrc_die(&cu, pc)) {

@@ -102,7 +102,8 @@ public:
 	// file; empty if the symbol is missing.
 	std::vector<std::string> string_array(std::string_view symbol) const;
 
-	// Source location of a PC (DWARF line table + the function's name from symbols).
+	// Source location of a PC (DWARF line table, or the pclntab's pcfile/pcln tables when the
+	// binary has no DWARF, + the function's name from symbols).
 	SourceLocation locate(uint64_t pc) const;
 
 	// The function a goroutine started at `startpc` really runs: if startpc is a compiler `go`

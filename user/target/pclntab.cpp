@@ -20,6 +20,66 @@ bool load(const std::vector<uint8_t> &b, uint64_t off, T &out)
 // Size of the fixed part of a _func record: 1.20 added startLine before funcID.
 size_t func_header_size(uint32_t magic) { return magic == PCLNTAB_MAGIC_GO118 ? 40 : 44; }
 
+// Offsets in a _func record (runtime/runtime2.go, Go 1.18-1.27): entryOff, nameOff, args,
+// deferreturn, pcsp, then these.
+constexpr uint64_t FUNC_PCFILE = 20, FUNC_PCLN = 24, FUNC_CU_OFFSET = 32;
+
+// runtime.readvarint: little-endian base 128; a uint32 takes at most 5 bytes.
+bool read_varint(const std::vector<uint8_t> &b, uint64_t &at, uint32_t &out)
+{
+	uint32_t v = 0;
+	for (unsigned shift = 0; shift <= 28; shift += 7) {
+		if (at >= b.size())
+			return false;
+		uint8_t c = b[at++];
+		v |= static_cast<uint32_t>(c & 0x7f) << shift;
+		if (!(c & 0x80)) {
+			out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+// runtime.pcvalue: the value of the pc-value table at pctab offset `off` for `target`. The
+// table is a sequence of (value delta, pc delta) pairs from the function's entry, value starting
+// at -1; the value holds for pcs below the pc reached after its pair. runtime.step reads a pair:
+// the value delta is a zigzag varint, the pc delta a varint in units of the PC quantum, and a
+// zero value delta ends the table, except in a pair read at the entry (where it leaves -1).
+std::optional<int32_t> pclntab__pcvalue(const Pclntab &tab, const PclnFunction &f, uint32_t off, uint64_t target)
+{
+	if (off == 0)
+		return std::nullopt;
+	const auto &b = tab.bytes;
+	const uint32_t quantum = b[6];
+	uint64_t at = tab.pctab_offset + off;
+	uint64_t pc = f.entry;
+	uint32_t val = static_cast<uint32_t>(-1);  // int32 arithmetic wraps in Go; uint32 does in C++
+	for (;;) {
+		if (at >= b.size() || (b[at] == 0 && pc != f.entry))
+			return std::nullopt;
+		uint32_t uv = 0, pcdelta = 0;
+		if (!read_varint(b, at, uv) || !read_varint(b, at, pcdelta))
+			return std::nullopt;
+		val += (0u - (uv & 1)) ^ (uv >> 1);
+		pc += static_cast<uint64_t>(pcdelta) * quantum;
+		if (target < pc)
+			return static_cast<int32_t>(val);
+	}
+}
+
+// The NUL-terminated string at `at`, which must end before `limit`.
+std::optional<std::string> cstring_at(const std::vector<uint8_t> &b, uint64_t at, uint64_t limit)
+{
+	limit = std::min<uint64_t>(limit, b.size());
+	if (at >= limit)
+		return std::nullopt;
+	const void *nul = memchr(b.data() + at, 0, limit - at);
+	if (!nul)
+		return std::nullopt;
+	return std::string(reinterpret_cast<const char *>(b.data() + at), static_cast<const uint8_t *>(nul) - b.data() - at);
+}
+
 } // namespace
 
 std::string pclntab__name(const Pclntab &tab, int64_t name_off)
@@ -46,6 +106,9 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 	load(bytes, 8, nfunc);
 	load(bytes, 24, t.text_start);
 	load(bytes, 32, t.funcname_offset);
+	load(bytes, 40, t.cu_offset);
+	load(bytes, 48, t.filetab_offset);
+	load(bytes, 56, t.pctab_offset);
 	load(bytes, 64, pcln);
 	if (nfunc == 0 || nfunc > 10'000'000 || pcln >= bytes.size() || t.funcname_offset >= bytes.size() ||
 	    pcln + (nfunc + 1) * 8 > bytes.size())
@@ -59,7 +122,7 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 	std::map<std::string, uint8_t> first_id;
 	std::map<uint8_t, size_t> dup_ids;
 	for (uint64_t i = 0; i < nfunc; i++) {
-		uint32_t entry_off, func_off, next_entry, rec_entry;
+		uint32_t entry_off = 0, func_off = 0, next_entry = 0, rec_entry = 0;
 		int32_t name_off;
 		load(t.bytes, pcln + i * 8, entry_off);
 		load(t.bytes, pcln + i * 8 + 4, func_off);
@@ -105,6 +168,39 @@ std::optional<uint32_t> pclntab__funcdata(const Pclntab &tab, const PclnFunction
 	if (!load(tab.bytes, f.func_off + hdr + 4ull * npcdata + 4ull * index, off) || off == ~0u)
 		return std::nullopt;
 	return off;
+}
+
+const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc)
+{
+	auto &fs = tab.functions;
+	auto it = std::upper_bound(fs.begin(), fs.end(), pc, [](uint64_t v, const PclnFunction &f) { return v < f.entry; });
+	if (it == fs.begin())
+		return nullptr;
+	--it;
+	return pc < it->end ? &*it : nullptr;
+}
+
+std::optional<PclnLine> pclntab__line(const Pclntab &tab, uint64_t pc)
+{
+	const PclnFunction *f = pclntab__function_at(tab, pc);
+	uint32_t pcfile = 0, pcln = 0, cu = 0;
+	if (!f || !load(tab.bytes, f->func_off + FUNC_PCFILE, pcfile) || !load(tab.bytes, f->func_off + FUNC_PCLN, pcln) ||
+	    !load(tab.bytes, f->func_off + FUNC_CU_OFFSET, cu))
+		return std::nullopt;
+	auto fileno = pclntab__pcvalue(tab, *f, pcfile, pc);
+	auto line = pclntab__pcvalue(tab, *f, pcln, pc);
+	if (!fileno || !line || *fileno < 0 || *line < 0)
+		return std::nullopt;
+	// runtime.funcfile: cutab[cuOffset+fileno] is the file's offset in filetab, ^0 for none.
+	// The tables lie in pcHeader order: cutab, filetab, pctab.
+	uint32_t file_off = 0;
+	uint64_t slot = tab.cu_offset + 4 * (static_cast<uint64_t>(cu) + static_cast<uint64_t>(*fileno));
+	if (slot + 4 > tab.filetab_offset || !load(tab.bytes, slot, file_off) || file_off == ~0u)
+		return std::nullopt;
+	auto file = cstring_at(tab.bytes, tab.filetab_offset + file_off, tab.pctab_offset);
+	if (!file)
+		return std::nullopt;
+	return PclnLine{std::move(*file), *line};
 }
 
 } // namespace gort::target

@@ -1,6 +1,7 @@
 // Go's own function table (.gopclntab), kept by every link mode and by -ldflags='-s -w', which
-// drop only .symtab and DWARF: function names and addresses of stripped binaries, and which
-// functions the compiler generated (funcID wrapper) or inlined (FUNCDATA_InlTree).
+// drop only .symtab and DWARF: function names and addresses of stripped binaries, which
+// functions the compiler generated (funcID wrapper) or inlined (FUNCDATA_InlTree), and the
+// file:line of any PC (pcfile/pcln tables, as the runtime's tracebacks read them).
 //
 // Layout (runtime/symtab.go pcHeader, cmd/link pcln.go; ../shared/notes/go-runtime.md §4.2):
 // magic 0xfffffff0 (Go 1.18-1.19) or 0xfffffff1 (1.20+), nfunc, textStart, offsets of the name,
@@ -26,6 +27,9 @@ struct Pclntab {
 	uint32_t magic = 0;
 	uint64_t text_start = 0; // pcHeader.textStart (= runtime.text)
 	uint64_t funcname_offset = 0;
+	// pcHeader.cuOffset, filetabOffset, pctabOffset: the CU -> file index table (u32 each),
+	// the NUL-terminated file paths, and the pc-value tables (pcsp, pcfile, pcln, pcdata).
+	uint64_t cu_offset = 0, filetab_offset = 0, pctab_offset = 0;
 	std::vector<PclnFunction> functions;  // sorted by entry
 	// FuncIDWrapper of this version (21 in 1.19-1.21, 22 in 1.22-1.26, 23 in 1.27): the funcID
 	// of the ABI wrappers that share their name with the function they wrap; 0 if none seen.
@@ -50,5 +54,19 @@ std::optional<uint32_t> pclntab__funcdata(const Pclntab &tab, const PclnFunction
 
 // The name at `name_off` in the function name table ("" if out of range).
 std::string pclntab__name(const Pclntab &tab, int64_t name_off);
+
+// The pclntab function whose [entry, end) holds the link-time `pc`; nullptr if none.
+const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc);
+
+struct PclnLine {
+	std::string file;  // as the linker stored it: the path the runtime's tracebacks print
+	int line = 0;
+};
+
+// Source position of the instruction at link-time `pc`, as runtime.funcline1 computes it: the
+// function's pcfile and pcln tables stepped from its entry, the file through the CU's file list.
+// In an inlined body this is the inlined callee's position, as in DWARF's line table. For a
+// return address pass pc-1, as the runtime's traceback does. nullopt where the runtime says "?".
+std::optional<PclnLine> pclntab__line(const Pclntab &tab, uint64_t pc);
 
 } // namespace gort::target
