@@ -419,28 +419,30 @@ struct GoBinary::Impl {
 		}
 		if (trees.size() < 4)
 			return;
-		for (uint64_t field = 184; field <= 400; field += 8) {
-			auto base = pointer_at(*moduledata + field);
-			if (!base || !*base)
-				continue;
-			// Zeroes would pass a name check (offset 0 is a name): the entry's line must be
-			// positive and its parentPc inside its function too.
-			bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
-			bool all = std::all_of(trees.begin(), trees.end(), [&](auto tree) {
-				auto e = inlined_call(*base + tree.first, 0);
-				auto rec = read(*base + tree.first, go118 ? 20 : 16);
-				if (!e || e->empty() || !rec)
-					return false;
-				int32_t line, parent_pc;
-				memcpy(&line, rec->data() + (go118 ? 8 : 12), 4);
-				memcpy(&parent_pc, rec->data() + (go118 ? 16 : 8), 4);
-				return line > 0 && parent_pc >= 0 && static_cast<uint64_t>(parent_pc) < tree.second;
-			});
-			if (all) {
-				gofunc = *base;
-				return;
-			}
-		}
+		// runtime.moduledata.gofunc (runtime/symtab.go of each version): 1.18-1.19 after 38
+		// words; 1.20 adds covctrs/ecovctrs; 1.27 adds typedesclen, itaboffset and itabsize.
+		const GoVersion &v = info.version;
+		uint64_t field = v.at_least(1, 27) ? 344 : v.at_least(1, 20) ? 320 : v.at_least(1, 18) ? 304 : 0;
+		if (!field)
+			return;
+		auto base = pointer_at(*moduledata + field);
+		if (!base || !*base)
+			return;
+		// Zeroes would pass a name check (offset 0 is a name): the entry's line must be
+		// positive and its parentPc inside its function too.
+		bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
+		bool all = std::all_of(trees.begin(), trees.end(), [&](auto tree) {
+			auto e = inlined_call(*base + tree.first, 0);
+			auto rec = read(*base + tree.first, go118 ? 20 : 16);
+			if (!e || e->empty() || !rec)
+				return false;
+			int32_t line, parent_pc;
+			memcpy(&line, rec->data() + (go118 ? 8 : 12), 4);
+			memcpy(&parent_pc, rec->data() + (go118 ? 16 : 8), 4);
+			return line > 0 && parent_pc >= 0 && static_cast<uint64_t>(parent_pc) < tree.second;
+		});
+		if (all)
+			gofunc = *base;
 	}
 
 	// Name of entry `i` of the inline tree at `tree` (runtime.inlinedCall: 20 bytes with the
@@ -474,23 +476,28 @@ struct GoBinary::Impl {
 		auto off = pclntab__funcdata(*pclntab, *f, FUNCDATA_INL_TREE);
 		if (!off)
 			return {};
-		// The entries are not ordered outermost first. The wrapped call is the outermost:
-		// its parentPc is the wrapper's own call site, before the PCs of the calls inlined
-		// into it, so the smallest parentPc wins.
+		// The tree's length is stored nowhere: its entries are the values PCDATA_InlTreeIndex
+		// takes (reading on would run into the next function's tree). The wrapped call is an
+		// outermost entry (its parentPc lies in the wrapper's own code, index -1) and, of those,
+		// the first the wrapper makes.
 		std::string best;
 		int32_t best_pc = INT32_MAX;
 		bool go118 = pclntab->magic == PCLNTAB_MAGIC_GO118;
 		size_t size = go118 ? 20 : 16, pc_at = go118 ? 16 : 8;
-		for (size_t i = 0; i < 16; i++) {
-			auto name = inlined_call(*gofunc + *off, i);
-			auto rec = read(*gofunc + *off + i * size + pc_at, 4);
+		for (int32_t i : pclntab__pcdata_values(*pclntab, *f, PCDATA_INL_TREE_INDEX)) {
+			if (i < 0)
+				continue;
+			auto name = inlined_call(*gofunc + *off, static_cast<size_t>(i));
+			auto rec = read(*gofunc + *off + static_cast<uint64_t>(i) * size + pc_at, 4);
 			if (!name || !rec)
-				break;
+				continue;
 			int32_t parent_pc;
 			memcpy(&parent_pc, rec->data(), 4);
 			if (parent_pc < 0 || parent_pc >= static_cast<int64_t>(f->end - f->entry))
-				break;
-			if (name->rfind("runtime.", 0) != 0 && parent_pc < best_pc) {
+				continue;
+			auto parent = pclntab__pcdata(*pclntab, *f, PCDATA_INL_TREE_INDEX, f->entry + parent_pc);
+			bool outermost = !parent || *parent < 0;
+			if (outermost && name->rfind("runtime.", 0) != 0 && parent_pc < best_pc) {
 				best = *name;
 				best_pc = parent_pc;
 			}

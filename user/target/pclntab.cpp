@@ -46,26 +46,52 @@ bool read_varint(const std::vector<uint8_t> &b, uint64_t &at, uint32_t &out)
 // at -1; the value holds for pcs below the pc reached after its pair. runtime.step reads a pair:
 // the value delta is a zigzag varint, the pc delta a varint in units of the PC quantum, and a
 // zero value delta ends the table, except in a pair read at the entry (where it leaves -1).
-std::optional<int32_t> pclntab__pcvalue(const Pclntab &tab, const PclnFunction &f, uint32_t off, uint64_t target)
+// Walks the table pair by pair: visit(value, end) for the pcs [previous end, end) holding value,
+// until visit returns false or the table ends. False if the table is missing or malformed.
+template <typename Visit>
+bool pcvalue__walk(const Pclntab &tab, const PclnFunction &f, uint32_t off, Visit visit)
 {
 	if (off == 0)
-		return std::nullopt;
+		return false;
 	const auto &b = tab.bytes;
 	const uint32_t quantum = b[6];
 	uint64_t at = tab.pctab_offset + off;
 	uint64_t pc = f.entry;
 	uint32_t val = static_cast<uint32_t>(-1);  // int32 arithmetic wraps in Go; uint32 does in C++
 	for (;;) {
-		if (at >= b.size() || (b[at] == 0 && pc != f.entry))
-			return std::nullopt;
+		if (at >= b.size())
+			return false;
+		if (b[at] == 0 && pc != f.entry)
+			return true;  // the end of the table
 		uint32_t uv = 0, pcdelta = 0;
 		if (!read_varint(b, at, uv) || !read_varint(b, at, pcdelta))
-			return std::nullopt;
+			return false;
 		val += (0u - (uv & 1)) ^ (uv >> 1);
 		pc += static_cast<uint64_t>(pcdelta) * quantum;
-		if (target < pc)
-			return static_cast<int32_t>(val);
+		if (!visit(static_cast<int32_t>(val), pc))
+			return true;
 	}
+}
+
+std::optional<int32_t> pclntab__pcvalue(const Pclntab &tab, const PclnFunction &f, uint32_t off, uint64_t target)
+{
+	std::optional<int32_t> found;
+	pcvalue__walk(tab, f, off, [&](int32_t val, uint64_t end) {
+		if (target < end)
+			found = val;
+		return !found;
+	});
+	return found;
+}
+
+// Offset of pcdata table `index` of a function (0 if it has none): the u32s after the fixed part.
+uint32_t pcdata__offset(const Pclntab &tab, const PclnFunction &f, unsigned index)
+{
+	uint32_t npcdata = 0, off = 0;
+	if (!load(tab.bytes, f.func_off + 28, npcdata) || index >= npcdata ||
+	    !load(tab.bytes, f.func_off + func_header_size(tab.magic) + 4ull * index, off))
+		return 0;
+	return off;
 }
 
 // The NUL-terminated string at `at`, which must end before `limit`.
@@ -168,6 +194,22 @@ std::optional<uint32_t> pclntab__funcdata(const Pclntab &tab, const PclnFunction
 	if (!load(tab.bytes, f.func_off + hdr + 4ull * npcdata + 4ull * index, off) || off == ~0u)
 		return std::nullopt;
 	return off;
+}
+
+std::optional<int32_t> pclntab__pcdata(const Pclntab &tab, const PclnFunction &f, unsigned index, uint64_t pc)
+{
+	return pclntab__pcvalue(tab, f, pcdata__offset(tab, f, index), pc);
+}
+
+std::vector<int32_t> pclntab__pcdata_values(const Pclntab &tab, const PclnFunction &f, unsigned index)
+{
+	std::vector<int32_t> values;
+	pcvalue__walk(tab, f, pcdata__offset(tab, f, index), [&](int32_t val, uint64_t) {
+		if (std::find(values.begin(), values.end(), val) == values.end())
+			values.push_back(val);
+		return values.size() < 4096;  // a malformed table cannot make this unbounded
+	});
+	return values;
 }
 
 const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc)

@@ -43,6 +43,9 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 
 // runtime._FUNCDATA_InlTree: the funcdata slot of a function's inline tree.
 constexpr unsigned FUNCDATA_INL_TREE = 3;
+// runtime._PCDATA_InlTreeIndex: the pcdata table giving each pc's inline tree entry (-1: none).
+// The tree's length is stored nowhere: the entries in use are the values this table takes.
+constexpr unsigned PCDATA_INL_TREE_INDEX = 2;
 
 // The magic of the pclntab format of Go 1.18-1.19 and of 1.20+.
 constexpr uint32_t PCLNTAB_MAGIC_GO118 = 0xfffffff0;
@@ -54,6 +57,12 @@ std::optional<uint32_t> pclntab__funcdata(const Pclntab &tab, const PclnFunction
 
 // The name at `name_off` in the function name table ("" if out of range).
 std::string pclntab__name(const Pclntab &tab, int64_t name_off);
+
+// The value of pcdata table `index` of `f` at link-time `pc` (runtime.pcdatavalue); nullopt if
+// the function has no such table.
+std::optional<int32_t> pclntab__pcdata(const Pclntab &tab, const PclnFunction &f, unsigned index, uint64_t pc);
+// Every value pcdata table `index` of `f` takes, in pc order, once each.
+std::vector<int32_t> pclntab__pcdata_values(const Pclntab &tab, const PclnFunction &f, unsigned index);
 
 // The pclntab function whose [entry, end) holds the link-time `pc`; nullptr if none.
 const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc);
