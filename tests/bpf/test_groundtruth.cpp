@@ -7,6 +7,7 @@
 
 #include "support/child.h"
 #include "support/go_build.h"
+#include "support/params.h"
 #include "support/traced_run.h"
 #include "user/common/error.h"
 #include "user/session/session.h"
@@ -26,15 +27,6 @@ std::vector<GoToolchain> toolchains_from(int minor_at_least, bool below = false)
 			out.push_back(tc);
 	}
 	return out;
-}
-
-std::string toolchain_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string n = "go" + info.param.version;
-	for (char &c : n)
-		if (c == '.')
-			c = '_';
-	return n;
 }
 
 using gort::testing::site_total;
@@ -74,7 +66,7 @@ TEST_P(GroundTruth, AttachDuringChurnCountsLiveExactly)
 	EXPECT_EQ(run.exit_status, 7);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryToolchain, GroundTruth, ::testing::ValuesIn(toolchains_from(19)), toolchain_name);
+INSTANTIATE_TEST_SUITE_P(EveryToolchain, GroundTruth, ::testing::ValuesIn(toolchains_from(19)), gort::testing::toolchain_name);
 
 class TooOld : public ::testing::TestWithParam<GoToolchain> {};
 
@@ -94,5 +86,5 @@ TEST_P(TooOld, IsRefusedWithAReason)
 	EXPECT_EQ(session.link_count(), 2u) << "only the syscall tracepoints remain";
 }
 
-INSTANTIATE_TEST_SUITE_P(OldToolchains, TooOld, ::testing::ValuesIn(toolchains_from(19, true)), toolchain_name);
+INSTANTIATE_TEST_SUITE_P(OldToolchains, TooOld, ::testing::ValuesIn(toolchains_from(19, true)), gort::testing::toolchain_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(TooOld);

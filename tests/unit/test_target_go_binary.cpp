@@ -10,6 +10,7 @@
 #include <string>
 
 #include "support/go_build.h"
+#include "support/params.h"
 #include "user/common/error.h"
 #include "user/target/go_binary.h"
 
@@ -34,35 +35,11 @@ std::string go_version_of(const GoToolchain &tc)
 	return a == std::string::npos ? out : out.substr(a, out.find(' ', a) - a);
 }
 
-// Line of the first occurrence of `needle` in the fixture source.
-int fixture_line(const std::string &needle)
-{
-	std::ifstream in(std::string(GORT_SOURCE_DIR) + "/tests/workloads/target_fixture/main.go");
-	int n = 0;
-	for (std::string line; std::getline(in, line);) {
-		n++;
-		// Match code, not the header comment that quotes it.
-		size_t first = line.find_first_not_of(" \t");
-		if (first != std::string::npos && line.compare(first, needle.size(), needle) == 0)
-			return n;
-	}
-	return -1;
-}
-
 class GoBinaryTest : public ::testing::TestWithParam<GoToolchain> {
 protected:
 	void SetUp() override { bin = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture")); }
 	std::unique_ptr<GoBinary> bin;
 };
-
-std::string tc_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string s = "go" + info.param.version;
-	for (char &c : s)
-		if (c == '.')
-			c = '_';
-	return s;
-}
 
 } // namespace
 
@@ -142,7 +119,7 @@ TEST_P(GoBinaryTest, LocateIsFastAndPointsAtSource)
 	auto loc = bin->locate(leak->addr);
 	EXPECT_EQ(loc.function, "main.leak");
 	EXPECT_TRUE(loc.file.ends_with("target_fixture/main.go")) << loc.file;
-	EXPECT_EQ(loc.line, fixture_line("func leak("));
+	EXPECT_EQ(loc.line, gort::testing::workload_line("target_fixture", "func leak("));
 
 	auto main_fn = bin->function("runtime.main");
 	ASSERT_TRUE(main_fn);
@@ -181,10 +158,10 @@ TEST_P(GoBinaryTest, StartFunctionResolvesGoWrappers)
 	EXPECT_EQ(bin->start_function(bin->function("runtime.main")->addr), "runtime.main");
 	EXPECT_EQ(bin->start_function(0x10), "");
 	// The wrapper is attributed to the go statement's line.
-	EXPECT_EQ(bin->locate(wrapper->addr).line, fixture_line("go leak(ch, i)"));
+	EXPECT_EQ(bin->locate(wrapper->addr).line, gort::testing::workload_line("target_fixture", "go leak(ch, i)"));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllToolchains, GoBinaryTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+INSTANTIATE_TEST_SUITE_P(AllToolchains, GoBinaryTest, ::testing::ValuesIn(gort::testing::go_toolchains()), gort::testing::toolchain_name);
 
 TEST(GoBinaryErrors, RejectsNonElfAndNonGo)
 {

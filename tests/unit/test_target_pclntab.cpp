@@ -7,6 +7,7 @@
 #include <map>
 
 #include "support/go_build.h"
+#include "support/params.h"
 #include "user/target/go_binary.h"
 #include "user/target/pclntab.h"
 
@@ -15,15 +16,6 @@ using gort::testing::GoToolchain;
 namespace t = gort::target;
 
 namespace {
-
-std::string tc_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string s = "go" + info.param.version;
-	for (char &c : s)
-		if (c == '.')
-			c = '_';
-	return s;
-}
 
 class PclntabTest : public ::testing::TestWithParam<GoToolchain> {};
 
@@ -178,4 +170,4 @@ TEST_P(PclntabTest, StrippedLocateEqualsDwarf)
 	}
 }
 
-INSTANTIATE_TEST_SUITE_P(AllToolchains, PclntabTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+INSTANTIATE_TEST_SUITE_P(AllToolchains, PclntabTest, ::testing::ValuesIn(gort::testing::go_toolchains()), gort::testing::toolchain_name);

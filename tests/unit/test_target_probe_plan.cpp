@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "support/go_build.h"
+#include "support/params.h"
 #include "user/common/error.h"
 #include "user/target/probe_plan.h"
 
@@ -25,15 +26,6 @@ protected:
 	bool push_prologue() const { return bin->build_info().version.at_least(1, 21); }
 	std::unique_ptr<GoBinary> bin;
 };
-
-std::string tc_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string s = "go" + info.param.version;
-	for (char &c : s)
-		if (c == '.')
-			c = '_';
-	return s;
-}
 
 void expect_consistent(const GoBinary &bin, const t::AttachPoint &p)
 {
@@ -141,7 +133,7 @@ TEST_P(ProbePlanTest, MissingFunctionIsUnsupported)
 	EXPECT_THROW(t::probe_plan__call_sites(*bin, "runtime.newproc.func1", "runtime.nope"), UserError);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllToolchains, ProbePlanTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+INSTANTIATE_TEST_SUITE_P(AllToolchains, ProbePlanTest, ::testing::ValuesIn(gort::testing::go_toolchains()), gort::testing::toolchain_name);
 
 // Go 1.19-1.20 name their stop-the-world pauses with string constants passed to stopTheWorld
 // (or stopTheWorldGC); gort maps BPF's hash of the text back to them.

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "support/go_build.h"
+#include "support/params.h"
 #include "user/common/error.h"
 #include "user/target/goroutine_snapshot.h"
 
@@ -77,29 +78,6 @@ private:
 	int stdin_ = -1, stdout_ = -1;
 };
 
-int fixture_line(const std::string &needle)
-{
-	std::ifstream in(std::string(GORT_SOURCE_DIR) + "/tests/workloads/target_fixture/main.go");
-	int n = 0;
-	for (std::string line; std::getline(in, line);) {
-		n++;
-		// Match code, not the header comment that quotes it.
-		size_t first = line.find_first_not_of(" \t");
-		if (first != std::string::npos && line.compare(first, needle.size(), needle) == 0)
-			return n;
-	}
-	return -1;
-}
-
-std::string tc_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string s = "go" + info.param.version;
-	for (char &c : s)
-		if (c == '.')
-			c = '_';
-	return s;
-}
-
 void check_snapshot(const GoBinary &bin, pid_t pid, int n, bool lines = true)
 {
 	uint64_t bias = t::process__load_bias(pid, bin.first_load_vaddr());
@@ -113,7 +91,7 @@ void check_snapshot(const GoBinary &bin, pid_t pid, int n, bool lines = true)
 	auto gs = t::goroutine_snapshot__read(bin, mem, bias);
 	std::map<std::string, int> by_fn;
 	std::set<uint64_t> goids;
-	int leak_line = fixture_line("go leak(ch, i)");
+	int leak_line = gort::testing::workload_line("target_fixture", "go leak(ch, i)");
 	for (const auto &g : gs) {
 		if (!t::goroutine__alive(g))
 			continue;
@@ -156,7 +134,7 @@ TEST_P(SnapshotTest, FindsEveryLeakGoroutine)
 	EXPECT_EQ(child.finish(), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllToolchains, SnapshotTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+INSTANTIATE_TEST_SUITE_P(AllToolchains, SnapshotTest, ::testing::ValuesIn(gort::testing::go_toolchains()), gort::testing::toolchain_name);
 
 TEST(Snapshot, PieBinaryHasLoadBias)
 {

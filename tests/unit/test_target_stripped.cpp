@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "support/go_build.h"
+#include "support/params.h"
 #include "user/common/error.h"
 #include "user/target/offsets_table.h"
 #include "user/target/runtime_globals.h"
@@ -17,15 +18,6 @@ using gort::testing::GoToolchain;
 namespace t = gort::target;
 
 namespace {
-
-std::string tc_name(const ::testing::TestParamInfo<GoToolchain> &info)
-{
-	std::string s = "go" + info.param.version;
-	for (char &c : s)
-		if (c == '.')
-			c = '_';
-	return s;
-}
 
 bool have_gcc() { return system("command -v gcc >/dev/null 2>&1") == 0; }
 
@@ -189,4 +181,4 @@ TEST_P(StrippedTest, VersionMissingFromTableIsRefused)
 	EXPECT_NO_THROW(t::runtime_layout__inspect(*p.plain, t::OffsetsTable{}));
 }
 
-INSTANTIATE_TEST_SUITE_P(AllToolchains, StrippedTest, ::testing::ValuesIn(gort::testing::go_toolchains()), tc_name);
+INSTANTIATE_TEST_SUITE_P(AllToolchains, StrippedTest, ::testing::ValuesIn(gort::testing::go_toolchains()), gort::testing::toolchain_name);
