@@ -35,6 +35,7 @@ const std::vector<Variant> &variants()
 		{"stripped", "groundtruth", {"-ldflags=-s -w"}},
 		{"pie", "groundtruth", {"-buildmode=pie"}},
 		{"pie_stripped", "groundtruth", {"-buildmode=pie", "-ldflags=-s -w"}},
+		{"trimpath", "groundtruth", {"-trimpath"}},
 		{"cgo", "groundtruth_cgo", {}, true},
 		{"cgo_stripped", "groundtruth_cgo", {"-ldflags=-s -w"}, true},
 	};

@@ -150,6 +150,21 @@ class AllMode(gortlib.GortTestCase):
         self.assertIn("gort: not tracing PID %d (%s-%s): --max-procs 1 reached" %
                       (refused, self.tag, "c" if refused == c.pid else "a"), err)
 
+    def test_copies_of_one_binary_share_one_set_of_uprobes(self):
+        exe = self.named_copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), self.tag + "-same")
+        gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "1s"])
+        gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
+        links_before = bpf_fds(gort.pid)[0]
+        uprobes = set()
+        for _ in range(5):
+            prog = self.reaper.program(exe)
+            line = gort.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid),
+                                  which="err", what="attached line for pid %d" % prog.pid)
+            uprobes.add(int(re.search(r"(\d+) uprobes", line).group(1)))
+        self.assertEqual(len(uprobes), 1, uprobes)
+        # Uprobes belong to the file: five processes of it cost one set of links, not five.
+        self.assertEqual(bpf_fds(gort.pid)[0], links_before + uprobes.pop())
+
     def test_bad_all_options(self):
         for args in (["--all", "-p", "1"], ["--comm", "x"], ["--all", "--comm", "("], ["--all", "--max-procs", "0"],
                      ["--all", "--max-procs", "99999"]):
