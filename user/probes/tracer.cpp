@@ -89,6 +89,12 @@ int ring_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+// Every per-process map key starts with the tgid: matches the keys of one process.
+auto of_process(pid_t pid)
+{
+	return [tgid = static_cast<uint32_t>(pid)](const auto &k) { return k.tgid == tgid; };
+}
+
 template <typename Key, typename Value, typename Pred>
 std::vector<std::pair<Key, Value>> map__collect(int fd, Pred keep)
 {
@@ -194,7 +200,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 		} else {
 			struct stat st {};
 			if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) != 0)
-				throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+				throw target::process__exited_while_attaching(pid);
 			BinaryKey bk{st.st_dev, st.st_ino};
 			auto bl = binary_links_.try_emplace(bk).first;
 			if (bl->second.links.empty()) {
@@ -230,7 +236,7 @@ std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const target::RuntimeLayout
 		if (!link) {
 			int err = errno;
 			if (!target::process__alive(pid))
-				throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+				throw target::process__exited_while_attaching(pid);
 			throw UserError(ExitCode::failure, fmt::format("cannot attach a uprobe to {} at {}+{:#x} in PID {}: {}",
 								       probe.point.function, exe, probe.point.file_offset,
 								       pid, std::strerror(err)));
@@ -264,11 +270,11 @@ void Tracer::forget(pid_t pid)
 	debug("PID {} forgotten; {} binaries with links", pid, binary_links_.size());
 }
 
-void Tracer::expire_idle_binaries(bool all)
+void Tracer::expire_idle_binaries()
 {
 	auto now = std::chrono::steady_clock::now();
 	for (auto it = binary_links_.begin(); it != binary_links_.end();) {
-		if (it->second.users == 0 && (all || now - it->second.idle_since >= kBinaryLinger)) {
+		if (it->second.users == 0 && now - it->second.idle_since >= kBinaryLinger) {
 			debug("binary {}:{} idle: its {} links go", it->first.dev, it->first.ino, it->second.links.size());
 			it = binary_links_.erase(it);
 		} else {
@@ -284,15 +290,14 @@ void Tracer::detach(pid_t pid)
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &key);
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_stats), &key);
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.stw_slots), &key);
-	auto is_pid = [pid](const auto &k) { return k.tgid == static_cast<uint32_t>(pid); };
-	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), is_pid);
-	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), is_pid);
+	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), of_process(pid));
+	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
 	clear_baseline(pid);
 	// Syscall start slots are keyed by thread; a thread that died inside a syscall left one.
 	int starts = bpf_map__fd(skel_->maps.syscall_starts);
 	std::vector<uint32_t> doomed;
 	for (auto &[tid, start] : map__collect<uint32_t, gort_syscall_start>(starts, [](uint32_t) { return true; }))
-		if (start.tgid == static_cast<uint32_t>(pid))
+		if (of_process(pid)(start))
 			doomed.push_back(tid);
 	for (uint32_t tid : doomed)
 		bpf_map_delete_elem(starts, &tid);
@@ -300,7 +305,7 @@ void Tracer::detach(pid_t pid)
 
 int Tracer::poll(int timeout_ms)
 {
-	expire_idle_binaries(false);
+	expire_idle_binaries();
 	int n = ring_buffer__poll(ring_.get(), timeout_ms);
 	return n < 0 ? 0 : n;
 }
@@ -316,20 +321,20 @@ gort_proc_stats Tracer::stats(pid_t pid) const
 std::vector<std::pair<gort_site_key, gort_site_stats>> Tracer::sites(pid_t pid) const
 {
 	return map__collect<gort_site_key, gort_site_stats>(bpf_map__fd(skel_->maps.sites),
-							     [pid](const gort_site_key &k) { return k.tgid == uint32_t(pid); });
+							     of_process(pid));
 }
 
 std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> Tracer::syscalls(pid_t pid) const
 {
 	return map__collect<gort_syscall_key, gort_syscall_stats>(
-		bpf_map__fd(skel_->maps.syscall_stats), [pid](const gort_syscall_key &k) { return k.tgid == uint32_t(pid); });
+		bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
 }
 
 std::vector<uint64_t> Tracer::baseline_created(pid_t pid) const
 {
 	std::vector<uint64_t> gs;
 	for (auto &[k, goid] : map__collect<gort_g_key, uint64_t>(bpf_map__fd(skel_->maps.attach_created),
-								  [pid](const gort_g_key &k) { return k.tgid == uint32_t(pid); }))
+								  of_process(pid)))
 		gs.push_back(k.g);
 	return gs;
 }
@@ -338,24 +343,23 @@ std::vector<std::pair<uint64_t, gort_site_key>> Tracer::baseline_exited(pid_t pi
 {
 	std::vector<std::pair<uint64_t, gort_site_key>> out;
 	for (auto &[k, site] : map__collect<gort_goid_key, gort_site_key>(
-		     bpf_map__fd(skel_->maps.attach_exited), [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
+		     bpf_map__fd(skel_->maps.attach_exited), of_process(pid)))
 		out.emplace_back(k.goid, site);
 	return out;
 }
 
 void Tracer::clear_baseline(pid_t pid)
 {
-	auto is_pid = [pid](const auto &k) { return k.tgid == static_cast<uint32_t>(pid); };
-	map__delete_if<gort_g_key>(bpf_map__fd(skel_->maps.attach_created), is_pid);
-	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_exited), is_pid);
-	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.exited_before_attach), is_pid);
+	map__delete_if<gort_g_key>(bpf_map__fd(skel_->maps.attach_created), of_process(pid));
+	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_exited), of_process(pid));
+	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.exited_before_attach), of_process(pid));
 }
 
 std::vector<uint64_t> Tracer::exited_before_attach(pid_t pid) const
 {
 	std::vector<uint64_t> goids;
 	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.exited_before_attach),
-								  [pid](const gort_goid_key &k) { return k.tgid == uint32_t(pid); }))
+								  of_process(pid)))
 		goids.push_back(k.goid);
 	return goids;
 }

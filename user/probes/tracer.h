@@ -104,7 +104,7 @@ private:
 	// outlive its last process by this long: a restarting service, or a loop of short runs of
 	// one program, reuses them instead of paying for teardown and attach every time.
 	static constexpr std::chrono::seconds kBinaryLinger{5};
-	void expire_idle_binaries(bool all);
+	void expire_idle_binaries();
 
 	void attach_tracepoints();
 	std::vector<LinkPtr> attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid);

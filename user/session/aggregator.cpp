@@ -70,6 +70,15 @@ PauseStats pause_stats(std::vector<uint64_t> values)
 	return s;
 }
 
+uint64_t traced_process__live_at_attach(const TracedProcess &p)
+{
+	uint64_t n = 0;
+	for (const auto &[addr, alive] : p.alive_at_attach)
+		if (!p.symbols->site(addr.startpc, addr.gopc).system)
+			n += alive;
+	return n;
+}
+
 void Aggregator::add_process(TracedProcess proc)
 {
 	pid_t pid = proc.pid;
@@ -136,14 +145,10 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.system_created = counters.sys_created;
 	g.system_exited = counters.sys_exited;
 
+	g.live_at_attach = traced_process__live_at_attach(p);
 	std::map<SiteAddr, Site> sites;
-	for (const auto &[addr, alive] : p.alive_at_attach) {
-		const SiteNames &n = site_names(st, addr);
-		Site &site = sites[addr];
-		site.live = static_cast<int64_t>(alive);
-		if (!n.system)
-			g.live_at_attach += alive;
-	}
+	for (const auto &[addr, alive] : p.alive_at_attach)
+		sites[addr].live = static_cast<int64_t>(alive);
 	for (const auto &[key, counts] : source.sites(pid)) {
 		Site &site = sites[SiteAddr{key.startpc, key.gopc}];
 		site.created += counts.created;

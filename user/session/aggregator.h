@@ -42,6 +42,9 @@ struct TracedProcess {
 	bool ended = false;  // set by Aggregator::freeze
 };
 
+// User goroutines (runtime.NumGoroutine's) alive at attach: those not started in the runtime.
+uint64_t traced_process__live_at_attach(const TracedProcess &p);
+
 class Aggregator : public probes::EventSink {
 public:
 	explicit Aggregator(uint64_t slow_syscall_ns) : slow_syscall_ns_(slow_syscall_ns) {}

@@ -38,7 +38,7 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 	struct stat st {};
 	if (stat(exe.c_str(), &st) != 0) {
 		if (!target::process__alive(info.pid))
-			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", info.pid));
+			throw target::process__exited_while_attaching(info.pid);
 		throw UserError(ExitCode::permission,
 				fmt::format("cannot read {}: {} (run gort as root)", exe, std::strerror(errno)));
 	}
@@ -55,7 +55,7 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 		inspected->layout = target::runtime_layout__inspect(*inspected->binary);
 	} catch (const UserError &e) {
 		if (!target::process__alive(info.pid))
-			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", info.pid));
+			throw target::process__exited_while_attaching(info.pid);
 		inspected->refusal = e.what();
 		inspected->refusal_code = e.code();
 	}
@@ -90,8 +90,9 @@ AttachSummary Session::attach(pid_t pid)
 	uint64_t load_bias = target::process__load_bias(pid, binary.first_load_vaddr());
 
 	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
-	// phase where BPF notes every goid created since and every older goroutine that exits; then
-	// allgs is read. Alive at attach = (alive in allgs, not created since) + (older ones ended).
+	// phase where BPF notes every g given a new goroutine since and every older goroutine that
+	// exits; then allgs is read. Alive at attach = (alive in allgs, not created since) + (older
+	// ones ended) - (ones that ended just before the start).
 	tracer_.attach(pid, layout, load_bias,
 		       opts_.system_wide ? probes::AttachScope::binary : probes::AttachScope::process);
 	TracedProcess proc;
@@ -103,7 +104,7 @@ AttachSummary Session::attach(pid_t pid)
 	} catch (...) {
 		tracer_.detach(pid);
 		if (!target::process__alive(pid))
-			throw UserError(ExitCode::no_process, fmt::format("PID {} exited while gort was attaching", pid));
+			throw target::process__exited_while_attaching(pid);
 		throw;
 	}
 	// Creations and exits take microseconds from the status change allgs shows to the probe that
@@ -143,9 +144,7 @@ AttachSummary Session::attach(pid_t pid)
 	proc.exe = info.exe;
 	proc.go_version = summary.go_version;
 	proc.symbols = std::make_shared<BinarySymbols>(inspected->binary, layout, load_bias, inspected->names);
-	for (const auto &[addr, n] : proc.alive_at_attach)
-		if (!proc.symbols->site(addr.startpc, addr.gopc).system)
-			summary.live_at_attach += n;
+	summary.live_at_attach = traced_process__live_at_attach(proc);
 	aggregator_.add_process(std::move(proc));
 	return summary;
 }

@@ -27,7 +27,6 @@ namespace gort::session {
 // Which processes system-wide mode takes.
 struct ProcessFilter {
 	std::optional<std::regex> comm;  // searched in /proc/PID/comm
-	std::string comm_text;           // the regex as the user wrote it, for messages
 	std::set<pid_t> exclude;
 	size_t max_procs = 256;
 };

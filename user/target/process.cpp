@@ -93,6 +93,11 @@ ProcessInfo process__info(pid_t pid)
 	return info;
 }
 
+UserError process__exited_while_attaching(pid_t pid)
+{
+	return UserError(ExitCode::no_process, "PID " + std::to_string(pid) + " exited while gort was attaching");
+}
+
 std::vector<pid_t> process__list_all()
 {
 	std::vector<pid_t> pids;

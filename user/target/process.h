@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "user/common/error.h"
+
 namespace gort::target {
 
 struct ProcessInfo {
@@ -24,6 +26,9 @@ struct ProcessInfo {
 
 // Throws UserError(no_process) when /proc/PID does not exist.
 ProcessInfo process__info(pid_t pid);
+
+// The error for a process that ended while gort was looking at it or attaching to it.
+UserError process__exited_while_attaching(pid_t pid);
 
 // Every numeric entry of /proc, ascending.
 std::vector<pid_t> process__list_all();

@@ -121,10 +121,8 @@ session::SessionOptions session_options__for(const Selection &select, std::chron
 	session::SessionOptions so;
 	so.slow_syscall_ns = static_cast<uint64_t>(syscall_threshold.count());
 	so.system_wide = select.all;
-	if (!select.comm.empty()) {
+	if (!select.comm.empty())
 		so.filter.comm = std::regex(select.comm);
-		so.filter.comm_text = select.comm;
-	}
 	so.filter.exclude.insert(select.exclude.begin(), select.exclude.end());
 	so.filter.max_procs = select.max_procs;
 	return so;
