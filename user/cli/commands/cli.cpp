@@ -141,6 +141,7 @@ int cli__run(int argc, char **argv)
 {
 	CLI::App app{"gort: trace the Go runtime of running processes with eBPF"};
 	app.require_subcommand(1);
+	app.set_version_flag("--version", version__text());
 
 	bool ps_json = false, ps_verbose = false;
 	auto *ps = app.add_subcommand("ps", "list the Go processes on this machine and whether gort can trace them");
@@ -173,9 +174,13 @@ int cli__run(int argc, char **argv)
 		->check(CLI::IsMember({"chrome"}));
 	exp->add_option("-o,--output", export_output, "the JSON file to write")->required();
 
+	auto *info = app.add_subcommand("info", "check what this kernel and this process can do for gort (exit 0 when it can trace)");
+
 	try {
 		app.parse(argc, argv);
 	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::CallForVersion &e) {
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		std::string msg = e.what();
@@ -196,6 +201,8 @@ int cli__run(int argc, char **argv)
 			return report__run(report_file, report_json);
 		if (*exp)
 			return export__run(export_file, export_format, export_output);
+		if (*info)
+			return info__run();
 	} catch (const UserError &e) {
 		fmt::print(stderr, "gort: {}\n", e.what());
 		return static_cast<int>(e.code());

@@ -45,6 +45,10 @@ int export__run(const std::string &path, const std::string &format, const std::s
 // verbose: also the attach point of every probe (instruction, emulated or not, why).
 int ps__run(bool json, bool verbose);
 int demo__run(const TopOptions &opts);
+// What this kernel and process can do for gort; 0 when gort can work here.
+int info__run();
+// gort's version, git commit and the newest Go release it knows, one per line.
+std::string version__text();
 
 int cli__run(int argc, char **argv);
 
