@@ -139,7 +139,7 @@ struct RecordArgs {
 
 int cli__run(int argc, char **argv)
 {
-	CLI::App app{"gort: trace the Go runtime of running processes with eBPF"};
+	CLI::App app{"gort: trace the Go runtime of running processes with eBPF", "gort"};
 	app.require_subcommand(1);
 	app.set_version_flag("--version", version__text());
 
