@@ -7,7 +7,7 @@
 #    into .toolchains/ in the project, so trixie/sid never enter the system's sources.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ "$(id -u)" != 0 ]; then echo "install-deps: run as root (apt-get needs it): sudo $0" >&2; exit 1; fi
+. "$here/scripts/as-root.sh" "$@"
 export DEBIAN_FRONTEND=noninteractive
 
 backports=/etc/apt/sources.list.d/bookworm-backports.sources
@@ -25,6 +25,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config clang llvm \
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev libcapstone-dev libzstd-dev \
   nlohmann-json3-dev libelf-dev libdw-dev zlib1g-dev python3 procps file \
+  help2man man-db dpkg-dev libcap2-bin \
   golang-1.19-go
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
   libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go
