@@ -184,10 +184,14 @@ FeatureCheck check_privileges(bool uprobe_refused)
 	};
 	auto append = [](std::string &list, const std::string &item) { list += (list.empty() ? "" : ", ") + item; };
 	std::string present, missing, setcap;
+	// The kernel's bpf_capable() and perfmon_capable() also accept CAP_SYS_ADMIN.
+	bool admin = has_capability(CAP_SYS_ADMIN);
 	for (const auto &c : caps) {
 		bool needed = c.nr != CAP_SYS_ADMIN || uprobe_refused;
 		if (has_capability(c.nr)) {
 			append(present, c.name);
+		} else if ((c.nr == CAP_BPF || c.nr == CAP_PERFMON) && admin) {
+			append(present, fmt::format("CAP_SYS_ADMIN for {}", c.name));
 		} else if (needed) {
 			append(missing, fmt::format("{} (to {})", c.name, c.why));
 		}
