@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -233,14 +234,16 @@ FeatureCheck check_ring_buffer()
 FeatureCheck check_uprobe(uint64_t offset)
 {
 	std::string type_text = read_first_line("/sys/bus/event_source/devices/uprobe/type");
-	if (type_text.empty())
+	char *end = nullptr;
+	unsigned long type = std::strtoul(type_text.c_str(), &end, 10);
+	if (type_text.empty() || *end != '\0')
 		return {"uprobes", false,
 			"no uprobe PMU (/sys/bus/event_source/devices/uprobe/type): the kernel needs CONFIG_UPROBE_EVENTS"};
 	int pfd_raw = -1, err = 0;
 	{
 		perf_event_attr attr{};
 		attr.size = sizeof attr;
-		attr.type = static_cast<uint32_t>(std::stoul(type_text));
+		attr.type = static_cast<uint32_t>(type);
 		attr.config1 = reinterpret_cast<uint64_t>("/proc/self/exe");
 		attr.config2 = offset;
 		pfd_raw = static_cast<int>(syscall(SYS_perf_event_open, &attr, getpid(), -1, -1, PERF_FLAG_FD_CLOEXEC));
