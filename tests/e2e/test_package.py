@@ -143,6 +143,40 @@ class Package(unittest.TestCase):
                 ok |= any(op is None or version_satisfies(v, op, wanted) for v in versions)
             self.assertTrue(ok, "%s is not satisfiable by stock Debian 12 (%s)" % (clause.strip(), "; ".join(seen)))
 
+    def test_apt_installs_it_on_an_empty_stock_bookworm(self):
+        # apt resolves the .deb and its whole dependency closure for a system with nothing
+        # installed (an empty dpkg status) whose only sources are bookworm's own — the system's
+        # source entries minus backports, so apt reuses the package lists already downloaded.
+        parts = os.path.join(self.tmp, "apt-sources.d")
+        os.makedirs(parts, exist_ok=True)
+        kept = 0
+        for path in ["/etc/apt/sources.list"] + sorted(
+                os.path.join("/etc/apt/sources.list.d", n) for n in os.listdir("/etc/apt/sources.list.d")):
+            if not os.path.isfile(path) or not path.endswith((".list", ".sources")):
+                continue
+            with open(path) as f:
+                text = f.read()
+            if "bookworm" not in text or "backports" in text:
+                continue
+            shutil.copy(path, os.path.join(parts, "%d-%s" % (kept, os.path.basename(path))))
+            kept += 1
+        self.assertGreater(kept, 0, "no bookworm apt sources outside backports in /etc/apt")
+        status = os.path.join(self.tmp, "empty-dpkg-status")
+        open(status, "w").close()
+        r = gortlib.run(["apt-get", "-s", "-o", "Dir::Etc::SourceList=/dev/null",
+                         "-o", "Dir::Etc::SourceParts=" + parts, "-o", "Dir::State::Status=" + status,
+                         "-o", "Dir::Cache=" + os.path.join(self.tmp, "apt-cache"),
+                         "-o", "APT::Sandbox::User=root", "install", self.deb], timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        installed = re.findall(r"^Inst (\S+) \((\S+) ([^)]*)\)", r.stdout, re.M)
+        names = [n for n, _, _ in installed]
+        self.assertIn("gort", names, r.stdout)
+        for name in ("libc6", "libelf1", "zlib1g"):
+            self.assertIn(name, names, r.stdout)
+        self.assertFalse([n for n in names if n.startswith("libbpf")], r.stdout)
+        for name, version, origin in installed:
+            self.assertNotIn("backports", origin + version, "%s %s comes from backports" % (name, version))
+
     def test_man_page_documents_every_subcommand(self):
         help_text = gortlib.run([self.gort, "--help"]).stdout
         subs = subcommands(help_text)
