@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds gort_<version>_amd64.deb: /usr/bin/gort, gort(1) and its bash completion — exactly what
+# Builds gort_<version>_amd64.deb: /usr/bin/gort, gort(1), its bash completion and the demo
+# service (/usr/lib/gort/gort-demo-target, a static Go program) — exactly what
 # `cmake --install` puts under a prefix, installed into a staging root with --prefix /usr.
 # It installs and runs on a stock Debian 12: libbpf (1.4, only in bookworm-backports) is linked
 # statically (GORT_STATIC_LIBBPF, the default), and Depends is computed the Debian way, by
@@ -23,6 +24,7 @@ fi
 grep -q '^GORT_STATIC_LIBBPF:BOOL=ON' "$build/CMakeCache.txt" ||
   die "$build links libbpf dynamically (stock Debian 12 has no libbpf 1.4): reconfigure with -DGORT_STATIC_LIBBPF=ON"
 ninja -C "$build" gort gort_man >&2
+"$root/scripts/build-demo.sh" "$build" >&2  # for `gort demo`: /usr/lib/gort/gort-demo-target
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -38,7 +40,8 @@ arch=$(dpkg --print-architecture)
 # dpkg-shlibdeps reads debian/control of the source package: a minimal one in a scratch dir.
 mkdir -p "$stage/src/debian"
 printf 'Source: gort\n\nPackage: gort\nArchitecture: %s\n' "$arch" > "$stage/src/debian/control"
-depends=$(cd "$stage/src" && dpkg-shlibdeps -O -e"$pkg/usr/bin/gort" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$stage/src" && dpkg-shlibdeps -O -e"$pkg/usr/bin/gort" -e"$pkg/usr/lib/gort/gort-demo-target" 2>/dev/null |
+  sed -n 's/^shlibs:Depends=//p')
 [ -n "$depends" ] || die "dpkg-shlibdeps found no dependencies for $pkg/usr/bin/gort"
 case ",$depends" in *libbpf*) die "gort links libbpf dynamically ($depends): stock Debian 12 cannot satisfy it" ;; esac
 

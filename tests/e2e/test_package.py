@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The Debian package: scripts/package.sh builds gort_<version>_amd64.deb from this build; unpacked,
-its gort runs (--version, info); its Depends are all satisfiable by stock Debian 12 — bookworm,
+its gort runs (--version, info, demo with the packaged demo service); its Depends are all satisfiable by stock Debian 12 — bookworm,
 bookworm-updates, bookworm-security, never backports (libbpf 1.4 is linked statically); its man
 page documents every subcommand and option `gort --help` lists; its bash completion offers them;
 `cmake --install` installs the same files.
@@ -100,7 +100,8 @@ class Package(unittest.TestCase):
     def test_name_and_files(self):
         self.assertEqual(os.path.basename(self.deb), "gort_%s_amd64.deb" % project_version())
         self.assertEqual(self.field("Version"), project_version())
-        for path in (self.gort, self.man, self.completion):
+        for path in (self.gort, self.man, self.completion,
+                     os.path.join(self.root, "usr", "lib", "gort", "gort-demo-target")):
             self.assertTrue(os.path.isfile(path), path)
         self.assertTrue(os.access(self.gort, os.X_OK))
 
@@ -120,6 +121,14 @@ class Package(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("uprobes", r.stdout)
         self.assertIn("gort can trace Go programs here", r.stdout)
+
+    def test_packaged_demo(self):
+        gortlib.require_root()
+        self.assertTrue(os.access(os.path.join(self.root, "usr", "lib", "gort", "gort-demo-target"), os.X_OK))
+        r = gortlib.run([self.gort, "demo", "--json", "--duration", "2s"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"(?m)^gort: attached to PID \d+ \(gort-demo-targe", r.stderr)
+        self.assertIn('"processes"', r.stdout)
 
     def test_links_no_libbpf(self):
         needed = gortlib.run(["readelf", "-d", self.gort]).stdout

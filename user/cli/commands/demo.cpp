@@ -17,11 +17,15 @@ namespace gort::cli {
 
 namespace {
 
-// The demo service is built by scripts/build-demo.sh next to the gort binary.
+// The demo service: built by scripts/build-demo.sh next to the gort binary (build/), installed
+// as PREFIX/lib/gort/gort-demo-target beside PREFIX/bin/gort (cmake --install, the .deb).
 std::string demo__target_path()
 {
 	std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
 	std::filesystem::path target = self.parent_path() / "gort-demo-target";
+	if (auto installed = self.parent_path().parent_path() / "lib" / "gort" / "gort-demo-target";
+	    !std::filesystem::exists(target) && std::filesystem::exists(installed))
+		target = installed;
 	if (!std::filesystem::exists(target))
 		throw UserError(ExitCode::failure, fmt::format("the demo program {} is not built: run scripts/build-demo.sh",
 							       target.string()));
