@@ -77,6 +77,24 @@ def until(what, fn, timeout=WAIT):
     raise AssertionError("no %s within %.0fs (last: %r)" % (what, timeout, last))
 
 
+class SetprivGort(gortlib.Gort):
+    """gort run by setpriv with a capability bounding set of exactly `caps` (setpriv execs gort:
+    the PID is gort's, so the reaper's SIGINT reaches it)."""
+
+    def __init__(self, caps, args):
+        bounding = "-all," + ",".join("+" + c.lower() for c in caps)
+        gortlib.Proc.__init__(self, ["setpriv", "--bounding-set=" + bounding, "--inh-caps=-all", gortlib.GORT] + list(args),
+                              stdin=subprocess.DEVNULL, name="gort")
+
+
+def serving_address(gort):
+    line = gort.wait_line(lambda l: l.startswith("gort: serving metrics on "), which="err", what="serving line")
+    m = re.search(r"http://(\S+)/metrics", line)
+    if not m:
+        raise AssertionError("no address in %r" % line)
+    return m.group(1)
+
+
 class KubeCgroup:
     """A cgroup at the path the kubelet's systemd driver gives a burstable pod's container."""
 
@@ -177,17 +195,10 @@ class PrometheusScrape(gortlib.GortTestCase):
         prog = self.reaper.program(exe)
         pod, pod_pid = self.start_pod_process(exe)
 
-        caps = daemonset_capabilities()
-        bounding = "-all," + ",".join("+" + c.lower() for c in caps)
-        serve = self.reaper.add(gortlib.Gort.__new__(gortlib.Gort))
-        gortlib.Proc.__init__(serve, ["setpriv", "--bounding-set=" + bounding, "--inh-caps=-all", gortlib.GORT, "serve",
-                                      "-p", prog.pid, "-p", pod_pid, "--listen", "127.0.0.1:0",
-                                      "--interval", "200ms", "--syscall-threshold", "5ms"],
-                              stdin=subprocess.DEVNULL, name="gort")
-        line = serve.wait_line(lambda l: l.startswith("gort: serving metrics on "), which="err", what="serving line")
-        url = re.search(r"http://(\S+)/metrics", line)
-        self.assertIsNotNone(url, line)
-        target = url.group(1)
+        serve = self.reaper.add(SetprivGort(daemonset_capabilities(), [
+            "serve", "-p", prog.pid, "-p", pod_pid, "--listen", "127.0.0.1:0", "--interval", "200ms",
+            "--syscall-threshold", "5ms"]))
+        target = serving_address(serve)
         serve.wait_attached()
         serve.wait_attached()
         top = self.reaper.gort(["top", "-p", prog.pid, "--json", "--interval", "200ms", "--syscall-threshold", "5ms"])
@@ -274,6 +285,46 @@ class PrometheusScrape(gortlib.GortTestCase):
         until("Prometheus without the ended process", lambda: not prom.query("gort_goroutines{%s}" % pid))
         self.assertEqual(len(prom.query('gort_goroutines{pid="%d"}' % pod_pid)), 1)
         self.assertEqual(prom.one("gort_traced_processes"), 1)
+
+
+class ServeCli(gortlib.GortTestCase):
+    def test_all_follows_processes_as_they_come_and_go(self):
+        """--all: a program started after gort appears on the endpoint, and leaves it when it ends."""
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        serve = self.reaper.gort(["serve", "--all", "--comm", "^groundtruth$", "--listen", "127.0.0.1:0",
+                                  "--interval", "200ms"])
+        target = serving_address(serve)
+        until("ready endpoint", lambda: http_get("http://%s/ready" % target)[0] == 200)
+        prog = self.reaper.program(exe)
+        serve.wait_line(lambda l: l.startswith("gort: attached to PID %d " % prog.pid), which="err", what="attach line")
+        pid = 'pid="%d"' % prog.pid
+        text = until("the new process on the endpoint",
+                     lambda: (lambda t: pid in t and t)(http_get("http://%s/metrics" % target)[1]))
+        self.assertIn('gort_info{mode="all"} 1', text)
+        self.assertRegex(text, r'gort_goroutines\{%s,comm="groundtruth",[^}]*\} 1\n' % pid)
+        prog.close_stdin()
+        prog.wait(timeout=30)
+        until("the ended process gone", lambda: pid not in http_get("http://%s/metrics" % target)[1])
+        self.assertTrue(serve.running(), "serve --all goes on with nothing to trace")
+
+    def test_bad_or_taken_address_attaches_nothing(self):
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        prog = self.reaper.program(exe)
+        r = gortlib.run([gortlib.GORT, "serve", "-p", prog.pid, "--listen", "example.com:80"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertIn("--listen", r.stderr)
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen(1)
+            r = gortlib.run([gortlib.GORT, "serve", "-p", prog.pid, "--listen", "127.0.0.1:%d" % taken.getsockname()[1]])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertNotIn("attached", r.stderr)
+        self.assertIn("Address already in use", r.stderr)
 
 
 if __name__ == "__main__":
