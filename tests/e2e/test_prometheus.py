@@ -192,7 +192,12 @@ class PrometheusScrape(gortlib.GortTestCase):
     def test_prometheus_scrapes_gort(self):
         tc = gortlib.newest_toolchain()
         exe = gortlib.build(tc, "groundtruth")
-        prog = self.reaper.program(exe)
+        # The program runs from a path a hostile user could choose: a quote, a backslash, a
+        # newline and a byte that is not UTF-8. Prometheus must still parse every line.
+        hostile = os.path.join(self.tmp, os.fsdecode(b'ev"il\\dir\nx\xff'), "groundtruth")
+        os.mkdir(os.path.dirname(hostile))
+        shutil.copy2(exe, hostile)
+        prog = self.reaper.program(hostile)
         pod, pod_pid = self.start_pod_process(exe)
 
         serve = self.reaper.add(SetprivGort(daemonset_capabilities(), [
@@ -262,6 +267,7 @@ class PrometheusScrape(gortlib.GortTestCase):
         self.assertEqual(labels.get("comm"), "groundtruth", labels)
         plain = dict(next(iter(prom.query("gort_goroutines{%s}" % pid))))
         self.assertFalse({"container_id", "pod_uid", "pod_name", "namespace"} & set(plain), plain)
+        self.assertEqual(plain["exe"], hostile.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
         self.assertEqual(prom.one('gort_info{mode="pids"}'), 1)
         sys.stderr.write("test_prometheus: PromQL = top --json: gc_cycles=%d live=%d created=%d sites=%s stw=%s; "
                          "pod labels %s\n" % (t["gc"]["cycles"], g["live"], g["created"], got,
