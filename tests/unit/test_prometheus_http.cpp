@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "user/common/error.h"
@@ -119,4 +120,47 @@ TEST(PrometheusHttp, ListenAddressIsCheckedAndTakenPortRefused)
 	serve::HttpServer v6("[::1]:0");
 	EXPECT_EQ(v6.address().rfind("[::1]:", 0), 0u) << v6.address();
 	EXPECT_EQ(serve::HttpServer("localhost:0").address().rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST(PrometheusHttp, ClientsThatDripOrNeverReadAreCutOff)
+{
+	serve::HttpLimits limits;
+	limits.request_timeout = 300ms;
+	limits.write_timeout = 1s;  // 8 MiB over loopback takes milliseconds, even on a busy machine
+	serve::HttpServer server("127.0.0.1:0", limits);
+	std::string big(8 << 20, 'x');
+	server.publish(big);
+
+	// Never reads its 8 MiB response: the server's send buffer fills, the others go on.
+	int stuck = connect_to(server);
+	std::string get = "GET /metrics HTTP/1.1\r\n\r\n";
+	ASSERT_EQ(send(stuck, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+	// Sends a byte at a time, always just in time for an idle timeout: the deadline is total.
+	int drip = connect_to(server);
+	auto start = std::chrono::steady_clock::now();
+	std::string r = roundtrip(server, get);
+	EXPECT_EQ(r.size() - r.find("\r\n\r\n") - 4, big.size());
+	bool cut = false;
+	for (int i = 0; i < 40 && !cut; i++) {
+		cut = send(drip, "G", 1, MSG_NOSIGNAL) != 1;
+		std::this_thread::sleep_for(50ms);
+		pollfd pfd{drip, POLLIN, 0};
+		if (poll(&pfd, 1, 0) > 0) {
+			char c;
+			cut = recv(drip, &c, 1, MSG_DONTWAIT) <= 0;
+		}
+	}
+	EXPECT_TRUE(cut) << "a dripping client was never cut off";
+	EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+	// The stuck one was cut off too: reading now ends before 8 MiB.
+	size_t got = 0;
+	char buf[65536];
+	ssize_t n;
+	pollfd pfd{stuck, POLLIN, 0};
+	while (poll(&pfd, 1, 2000) > 0 && (n = recv(stuck, buf, sizeof buf, 0)) > 0)
+		got += static_cast<size_t>(n);
+	EXPECT_LT(got, big.size());
+	EXPECT_GE(server.rejected(), 2u);
+	close(stuck);
+	close(drip);
 }

@@ -22,6 +22,7 @@ namespace gort::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr auto kDrainTime = std::chrono::milliseconds(500);
 
 UserError bad_address(const std::string &text, const std::string &why)
 {
@@ -107,6 +108,7 @@ struct HttpServer::Connection {
 	Clock::time_point deadline;
 	std::string request;
 	bool writing = false;
+	bool draining = false;  // response sent: reading what the client still sends, until it closes
 	std::string head;
 	std::shared_ptr<const std::string> body;  // null for responses without one
 	size_t sent = 0;                          // of head + body
@@ -243,8 +245,18 @@ void HttpServer::run()
 		c.sent += static_cast<size_t>(w);
 		if (c.sent < c.head.size() + body_size)
 			return true;
+		// Closing with unread input would reset the connection, and a client can lose the
+		// response to that reset: the rest of its request is read and dropped for a moment.
 		shutdown(c.fd, SHUT_WR);
-		return false;
+		c.writing = false;
+		c.draining = true;
+		c.deadline = Clock::now() + kDrainTime;
+		return true;
+	};
+	auto drain = [&](Connection &c) {
+		char buf[4096];
+		ssize_t n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+		return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
 	};
 
 	std::vector<pollfd> fds;
@@ -273,12 +285,15 @@ void HttpServer::run()
 			bool keep = true;
 			if (ev & (POLLERR | POLLNVAL))
 				keep = false;
+			else if (ev & (POLLIN | POLLHUP) && c.draining)
+				keep = drain(c);
 			else if (ev & (POLLIN | POLLHUP) && !c.writing)
 				keep = read_more(c);
 			else if (ev & (POLLOUT | POLLHUP) && c.writing)
 				keep = write_more(c);
 			if (keep && now >= c.deadline) {
-				rejected_++; // too slow to send a request or to take the response
+				if (!c.draining)
+					rejected_++; // too slow to send a request or to take the response
 				keep = false;
 			}
 			if (keep)
