@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -314,6 +315,8 @@ class ServeCli(gortlib.GortTestCase):
         prog.wait(timeout=30)
         until("the ended process gone", lambda: pid not in http_get("http://%s/metrics" % target)[1])
         self.assertTrue(serve.running(), "serve --all goes on with nothing to trace")
+        serve.signal(signal.SIGTERM)  # as Kubernetes and systemd stop it
+        self.assertEqual(serve.wait(timeout=30), 0, serve.stderr_text()[-2000:])
 
     def test_bad_or_taken_address_attaches_nothing(self):
         gortlib.require_gort()

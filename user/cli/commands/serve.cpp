@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "user/cli/commands/commands.h"
+#include "user/cli/commands/stop_signals.h"
 #include "user/cli/commands/top.h"
 #include "user/export/prometheus.h"
 #include "user/serve/http_server.h"
@@ -61,6 +62,7 @@ private:
 
 int serve__run(const ServeOptions &opts)
 {
+	StopSignals signals; // SIGTERM (Kubernetes, systemd) while attaching: detach and exit 0
 	serve::HttpServer server(opts.listen);
 	fmt::print(stderr, "gort: serving metrics on http://{}{} (readiness: {})\n", server.address(), serve::kMetricsPath,
 		   serve::kReadyPath);

@@ -239,6 +239,7 @@ int top__loop(session::Session &session, const TopOptions &opts, const SnapshotS
 
 int top__run(const TopOptions &opts)
 {
+	StopSignals signals; // SIGINT/SIGTERM while attaching end the session cleanly too
 	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
