@@ -57,6 +57,13 @@ uint64_t percentile(std::vector<uint64_t> &values, double q)
 	return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
 }
 
+void duration_buckets__add(DurationBuckets &b, uint64_t ns)
+{
+	for (size_t i = 0; i < kDurationBucketsNs.size(); i++)
+		if (ns <= kDurationBucketsNs[i])
+			b[i]++;
+}
+
 PauseStats pause_stats(std::vector<uint64_t> values)
 {
 	PauseStats s;
@@ -64,6 +71,7 @@ PauseStats pause_stats(std::vector<uint64_t> values)
 	for (uint64_t v : values) {
 		s.total_ns += v;
 		s.max_ns = std::max(s.max_ns, v);
+		duration_buckets__add(s.buckets, v);
 	}
 	s.p50_ns = percentile(values, 0.50);
 	s.p99_ns = percentile(values, 0.99);
@@ -112,6 +120,8 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 		std::memcpy(&ev, data, sizeof ev);
 		const SiteNames &names = site_names(st, {ev.startpc, ev.gopc});
 		st.syscall_functions[ev.nr][names.function]++;
+		if (ev.kind == GORT_SYSCALL_GOROUTINE)
+			duration_buckets__add(st.syscall_buckets[ev.nr], ev.duration_ns);
 		break;
 	}
 	default:
@@ -212,6 +222,11 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 			auto it = st.syscall_functions.find(key.nr);
 			if (it != st.syscall_functions.end())
 				sc.by_function = it->second;
+			// The count comes from the BPF map, the buckets from records: a record can be
+			// delivered before the map is read, never more records than calls.
+			if (auto b = st.syscall_buckets.find(key.nr); b != st.syscall_buckets.end())
+				for (size_t i = 0; i < sc.buckets.size(); i++)
+					sc.buckets[i] = std::min(b->second[i], sc.count);
 			s.syscalls.push_back(std::move(sc));
 		} else {
 			s.runtime_waits.push_back(std::move(sc));

@@ -69,6 +69,7 @@ private:
 		std::map<std::string, std::vector<uint64_t>> stw_by_reason;  // every pause's duration
 		std::vector<uint64_t> stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
+		std::map<uint32_t, DurationBuckets> syscall_buckets;  // nr -> slow goroutine syscall durations
 		std::vector<int64_t> live_history;
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		bool frozen = false;
@@ -85,6 +86,8 @@ private:
 // Exact nearest-rank percentile (q in (0,1]) of the values; 0 if empty. Sorts in place.
 uint64_t percentile(std::vector<uint64_t> &values, double q);
 PauseStats pause_stats(std::vector<uint64_t> values);
+// Adds one duration to cumulative histogram buckets (kDurationBucketsNs).
+void duration_buckets__add(DurationBuckets &b, uint64_t ns);
 // "read", "nanosleep", ... for x86-64 syscall numbers.
 std::string syscall_name(uint32_t nr);
 

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -31,13 +32,22 @@ struct Site {
 	int64_t live = 0;
 };
 
-// Durations of one kind of pause; percentiles are exact (over every pause seen).
+// Upper bounds of the duration histograms (Prometheus export): 10 µs to 10 s, with 10 ms (a
+// pause worth an alert, kSlowPauseNs) as a bound. buckets[i] counts durations <= bound i.
+inline constexpr std::array<uint64_t, 16> kDurationBucketsNs = {
+	10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000,
+	25'000'000, 50'000'000, 100'000'000, 250'000'000, 1'000'000'000, 10'000'000'000,
+};
+using DurationBuckets = std::array<uint64_t, kDurationBucketsNs.size()>;  // cumulative counts
+
+// Durations of one kind of pause; percentiles and buckets are exact (over every pause seen).
 struct PauseStats {
 	uint64_t count = 0;
 	uint64_t total_ns = 0;
 	uint64_t max_ns = 0;
 	uint64_t p50_ns = 0;
 	uint64_t p99_ns = 0;
+	DurationBuckets buckets{};
 };
 
 struct SyscallStats {
@@ -47,6 +57,9 @@ struct SyscallStats {
 	uint64_t max_ns = 0;
 	// For goroutine syscalls: slow calls per creation site function ("main.worker" -> n).
 	std::map<std::string, uint64_t> by_function;
+	// For goroutine syscalls: durations of the slow calls whose ring-buffer record arrived
+	// (all of them unless lost_events moved), capped at count.
+	DurationBuckets buckets{};
 };
 
 struct ProcessSnapshot {

@@ -10,6 +10,7 @@
 #include "user/cli/commands/commands.h"
 #include "user/common/duration.h"
 #include "user/common/error.h"
+#include "user/serve/http_server.h"
 
 namespace gort::cli {
 
@@ -104,6 +105,36 @@ struct TopArgs {
 	}
 };
 
+struct ServeArgs {
+	TopArgs top;
+	std::string listen = serve::kDefaultListen;
+	int max_sites = 20;
+
+	void add_to(CLI::App *cmd)
+	{
+		top.select.add_to(cmd, "trace");
+		top.with_selection = true;
+		cmd->add_option("--listen", listen, "HOST:PORT to serve /metrics and /ready on (numeric address)")
+			->capture_default_str();
+		cmd->add_option("--interval", top.interval, "how often the figures are refreshed, e.g. 1s")->capture_default_str();
+		cmd->add_option("--duration", top.duration, "stop after this long, e.g. 30s, 5m");
+		cmd->add_option("--syscall-threshold", top.threshold, "slow syscall threshold")->capture_default_str();
+		cmd->add_option("--max-sites", max_sites, "per-site series per process; the rest are summed as function=\"other\"")
+			->capture_default_str();
+	}
+
+	ServeOptions resolve() const
+	{
+		ServeOptions o;
+		o.top = top.resolve();
+		o.listen = listen;
+		if (max_sites < 1 || max_sites > 1000)
+			throw UserError(ExitCode::usage, fmt::format("invalid --max-sites {}: use 1 to 1000", max_sites));
+		o.max_sites = static_cast<size_t>(max_sites);
+		return o;
+	}
+};
+
 struct RecordArgs {
 	SelectionArgs select;
 	std::string output, interval = "1s", duration, threshold = "1ms";
@@ -156,6 +187,11 @@ int cli__run(int argc, char **argv)
 	auto *demo = app.add_subcommand("demo", "start a small Go service with problems and run `top` on it");
 	demo_args.add_to(demo, false);
 
+	ServeArgs serve_args;
+	auto *serve = app.add_subcommand("serve", "serve what top shows as Prometheus metrics over HTTP (default " +
+							 std::string(serve::kDefaultListen) + ")");
+	serve_args.add_to(serve);
+
 	RecordArgs record_args;
 	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export");
 	record_args.add_to(record);
@@ -193,6 +229,8 @@ int cli__run(int argc, char **argv)
 			return ps__run(ps_json, ps_verbose);
 		if (*top)
 			return top__run(top_args.resolve());
+		if (*serve)
+			return serve__run(serve_args.resolve());
 		if (*demo)
 			return demo__run(demo_args.resolve());
 		if (*record)

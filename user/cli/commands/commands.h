@@ -38,7 +38,15 @@ struct RecordOptions {
 	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
 };
 
+// gort serve: top's loop, each snapshot published on an HTTP endpoint (Prometheus text format).
+struct ServeOptions {
+	TopOptions top;          // selection, interval (how often the figures are refreshed), ...
+	std::string listen;      // HOST:PORT
+	size_t max_sites = 20;   // per-site series per process (the rest: one "other" series)
+};
+
 int top__run(const TopOptions &opts);
+int serve__run(const ServeOptions &opts);
 int record__run(const RecordOptions &opts);
 int report__run(const std::string &path, bool json);
 int export__run(const std::string &path, const std::string &format, const std::string &output);

@@ -8,9 +8,12 @@ namespace gort::cli {
 
 class StopSignals {
 public:
+	// Nested (a command holds one around attaching, its loop another): a signal that arrived
+	// while attaching is still seen by the loop.
 	StopSignals()
 	{
-		requested_ = 0;
+		if (depth_++ == 0)
+			requested_ = 0;
 		struct sigaction sa {};
 		sa.sa_handler = [](int) { requested_ = 1; };
 		sigemptyset(&sa.sa_mask);
@@ -19,6 +22,7 @@ public:
 	}
 	~StopSignals()
 	{
+		depth_--;
 		sigaction(SIGINT, &old_int_, nullptr);
 		sigaction(SIGTERM, &old_term_, nullptr);
 	}
@@ -29,6 +33,7 @@ public:
 
 private:
 	static inline volatile sig_atomic_t requested_ = 0;
+	static inline int depth_ = 0;
 	struct sigaction old_int_ {}, old_term_ {};
 };
 

@@ -150,11 +150,11 @@ void top__attach_all(session::Session &session, const Selection &select)
 	std::fflush(stderr);
 }
 
-int top__loop(session::Session &session, const TopOptions &opts)
+int top__loop(session::Session &session, const TopOptions &opts, const SnapshotSink &sink)
 {
 	using clock = std::chrono::steady_clock;
 	StopSignals signals;
-	const bool interactive = !opts.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	const bool interactive = !sink && !opts.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 	std::optional<InteractiveTerminal> terminal;
 	if (interactive)
 		terminal.emplace();
@@ -179,7 +179,9 @@ int top__loop(session::Session &session, const TopOptions &opts)
 		std::cout << "\x1b[H\x1b[2J" << screen << std::flush;
 	};
 	auto render = [&](const session::Snapshot &snap) {
-		if (opts.json) {
+		if (sink) {
+			sink(snap);
+		} else if (opts.json) {
 			views::json__write_line(std::cout, snap);
 		} else if (interactive) {
 			last = snap;
@@ -237,6 +239,7 @@ int top__loop(session::Session &session, const TopOptions &opts)
 
 int top__run(const TopOptions &opts)
 {
+	StopSignals signals; // SIGINT/SIGTERM while attaching end the session cleanly too
 	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
