@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "user/common/escape.h"
+#include "user/common/output.h"
 #include "user/cli/commands/commands.h"
 #include "user/common/duration.h"
 #include "user/common/error.h"
@@ -179,10 +181,11 @@ int cli__run(int argc, char **argv)
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		std::string msg = e.what();
-		fmt::print(stderr, "gort: {} (see gort --help)\n", msg.empty() ? "invalid command line" : msg);
+		fmt::print(stderr, "gort: {} (see gort --help)\n", msg.empty() ? "invalid command line" : text__escape(msg));
 		return static_cast<int>(ExitCode::usage);
 	}
 
+	sigpipe__ignore();
 	try {
 		if (*ps)
 			return ps__run(ps_json, ps_verbose);
@@ -197,10 +200,10 @@ int cli__run(int argc, char **argv)
 		if (*exp)
 			return export__run(export_file, export_format, export_output);
 	} catch (const UserError &e) {
-		fmt::print(stderr, "gort: {}\n", e.what());
+		fmt::print(stderr, "gort: {}\n", text__escape(e.what()));
 		return static_cast<int>(e.code());
 	} catch (const std::exception &e) {
-		fmt::print(stderr, "gort: internal error: {}\n", e.what());
+		fmt::print(stderr, "gort: internal error: {}\n", text__escape(e.what()));
 		return static_cast<int>(ExitCode::failure);
 	}
 	return static_cast<int>(ExitCode::usage);
