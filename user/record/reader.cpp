@@ -278,7 +278,9 @@ ReadSummary recording__read_input(Input &in, const std::string &name, RecordVisi
 
 ReadSummary recording__read(const std::string &path, RecordVisitor &visitor)
 {
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	// O_NONBLOCK: opening a FIFO for reading would wait for a writer forever; it is refused
+	// below instead (on a regular file the flag changes nothing).
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		throw bad_file(path, std::string("cannot open: ") + std::strerror(errno));
 	struct stat st {};

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -49,7 +50,9 @@ struct SelectionArgs {
 		for (int pid : pids) {
 			if (pid <= 0)
 				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
-			o.pids.push_back(pid);
+			// -p X -p X names one process: attached once (a second attach would count twice).
+			if (std::find(o.pids.begin(), o.pids.end(), pid) == o.pids.end())
+				o.pids.push_back(pid);
 		}
 		if (all && !o.pids.empty())
 			throw UserError(ExitCode::usage, "use either -p PID or --all, not both");
