@@ -296,6 +296,47 @@ class OutputErrors(HostileTestCase):
         self.assertIsNone(prog.p.poll(), "the target runs on, detached")
 
 
+class ExecUnderPid(HostileTestCase):
+    """The traced PID execs: the old program ends there, the new one is followed if it is Go."""
+
+    def start(self, args):
+        tc = gortlib.newest_toolchain()
+        self.groundtruth = gortlib.build(tc, "groundtruth")
+        prog = self.reaper.program(gortlib.build(tc, "execer"))
+        gort = self.reaper.gort(args + ["-p", prog.pid, "--interval", "200ms"])
+        first = gort.wait_attached()
+        self.assertIn("execer", first)
+        return prog, gort
+
+    def test_exec_into_a_go_program(self):
+        prog, gort = self.start(["top", "--json"])
+        gort.wait_json(lambda o: (gortlib.process_in(o, prog.pid) or {}).get("comm") == "execer")
+        prog.send("exec %s\n" % self.groundtruth)
+        second = gort.wait_attached()
+        self.assertIn("PID %d (groundtruth" % prog.pid, second)
+        note = gort.wait_line(lambda l: "exec'd" in l, which="err", what="the exec note")
+        self.assertIn("execer ended, following groundtruth", note)
+        prog.wait_line(lambda l: l == "ready %d" % prog.pid, what="groundtruth's ready line")
+        obj = gort.wait_json(lambda o: (gortlib.process_in(o, prog.pid) or {}).get("comm") == "groundtruth")
+        proc = gortlib.process_in(obj, prog.pid)
+        self.assertFalse(proc["exited"], proc)
+        # The new program's own goroutines, counted from its start: not execer's frozen figures.
+        self.assertGreaterEqual(proc["goroutines"]["live"], 1, proc)
+        self.assertTrue(all(not s["function"].startswith("main.ticker") for s in proc["sites"]), proc["sites"])
+
+    def test_exec_into_a_program_that_is_not_go(self):
+        prog, gort = self.start(["top", "--json"])
+        prog.send("exec /bin/sleep 30\n")
+        note = gort.wait_line(lambda l: "exec'd" in l, which="err", what="the exec note")
+        self.assertRegex(note, "execer ended; not following sleep: .*not a Go program")
+        # Nothing left to trace: gort ends by itself, and its last figures mark execer ended.
+        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
+        last = gort.json_lines()[-1]
+        proc = gortlib.process_in(last, prog.pid)
+        self.assertTrue(proc["exited"], proc)
+        self.assertEqual(proc["comm"], "execer")
+
+
 class LowerDefects(HostileTestCase):
     def test_sighup_ends_record_cleanly(self):
         exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")

@@ -161,9 +161,9 @@ Tracer::~Tracer()
 
 void Tracer::attach_tracepoints()
 {
-	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit};
-	if (skel_->rodata->follow_exec)
-		progs.push_back(skel_->progs.process_exec);
+	// process_exec always: without follow_exec it reports only the exec of a traced process.
+	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit,
+					 skel_->progs.process_exec};
 	for (bpf_program *prog : progs) {
 		LinkPtr link(bpf_program__attach(prog));
 		if (!link)
