@@ -351,6 +351,17 @@ class LowerDefects(HostileTestCase):
         self.assertEqual(r.returncode, 0, r)
         self.assertEqual(r.stderr, "", "the end record and last chunk were written: %r" % r.stderr)
 
+    def test_missing_capabilities_are_named(self):
+        # Root with CAP_BPF and CAP_PERFMON only (a reduced bounding set): the uprobe attach would
+        # fail with EPERM; gort says what is missing before trying.
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        prog = self.reaper.program(exe)
+        r = gortlib.run(["setpriv", "--bounding-set", "-all,+bpf,+perfmon", gortlib.GORT, "top", "-p", prog.pid,
+                         "--duration", "1s"], timeout=60)
+        self.assertEqual(r.returncode, 5, r)
+        self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+        self.assertRegex(r.stderr, "missing CAP_SYS_ADMIN, CAP_SYS_PTRACE")
+
     def test_same_pid_twice_attaches_once(self):
         exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
