@@ -8,9 +8,10 @@ namespace gort::cli {
 
 class StopSignals {
 public:
+	// Not reset here: one nested inside another (top__run, then top__loop) keeps a stop that
+	// arrived in between.
 	StopSignals()
 	{
-		requested_ = 0;
 		struct sigaction sa {};
 		sa.sa_handler = [](int) { requested_ = 1; };
 		sigemptyset(&sa.sa_mask);

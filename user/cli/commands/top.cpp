@@ -241,6 +241,9 @@ int top__loop(session::Session &session, const TopOptions &opts)
 
 int top__run(const TopOptions &opts)
 {
+	// Before attaching: a SIGTERM that arrives right after the "attached" line (or during a long
+	// attach) stops gort cleanly instead of killing it with its probes still being set up.
+	StopSignals signals;
 	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
