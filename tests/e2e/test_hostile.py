@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -361,6 +362,31 @@ class LowerDefects(HostileTestCase):
         self.assertEqual(r.returncode, 5, r)
         self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
         self.assertRegex(r.stderr, "missing CAP_SYS_ADMIN, CAP_SYS_PTRACE")
+
+    def test_damaged_dwarf_is_traced_from_the_offsets_table(self):
+        # A binary whose .debug_info was overwritten (a damaged copy): the DWARF answers nothing,
+        # the offsets table row of its Go version does; no advice to "rebuild without -s -w".
+        exe = os.path.join(self.private, "damaged")
+        shutil.copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), exe)
+        with open(exe, "r+b") as f:
+            b = f.read()
+            shoff = struct.unpack_from("<Q", b, 0x28)[0]
+            shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3a)
+            section = lambda i: struct.unpack_from("<IIQQQQIIQQ", b, shoff + i * shentsize)
+            names = section(shstrndx)[4]
+            damaged = 0
+            for i in range(shnum):
+                sh = section(i)
+                name = b[names + sh[0]:b.index(b"\0", names + sh[0])]
+                if name in (b".debug_info", b".zdebug_info"):
+                    f.seek(sh[4])
+                    f.write(b"\x5a" * sh[5])
+                    damaged += 1
+        self.assertEqual(damaged, 1)
+        prog = self.reaper.program(exe)
+        gort = self.reaper.gort(["top", "-p", prog.pid, "--json", "--duration", "1s", "--interval", "300ms"])
+        gort.wait_attached()
+        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
 
     def test_same_pid_twice_attaches_once(self):
         exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
