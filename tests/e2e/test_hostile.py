@@ -325,6 +325,20 @@ class ExecUnderPid(HostileTestCase):
         self.assertGreaterEqual(proc["goroutines"]["live"], 1, proc)
         self.assertTrue(all(not s["function"].startswith("main.ticker") for s in proc["sites"]), proc["sites"])
 
+    def test_record_across_exec(self):
+        out = os.path.join(self.private, "exec.gort")
+        prog, gort = self.start(["record", "-o", out])
+        prog.send("exec %s\n" % self.groundtruth)
+        self.assertIn("groundtruth", gort.wait_attached())
+        prog.wait_line(lambda l: l == "ready %d" % prog.pid, what="groundtruth's ready line")
+        gort.signal(signal.SIGINT)
+        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
+        r = gortlib.run([gortlib.GORT, "report", out, "--json"], timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stderr, "")
+        proc = gortlib.process_in(json.loads(r.stdout), prog.pid)
+        self.assertEqual(proc["comm"], "groundtruth", proc)
+
     def test_exec_into_a_program_that_is_not_go(self):
         prog, gort = self.start(["top", "--json"])
         prog.send("exec /bin/sleep 30\n")
@@ -387,6 +401,14 @@ class LowerDefects(HostileTestCase):
         gort = self.reaper.gort(["top", "-p", prog.pid, "--json", "--duration", "1s", "--interval", "300ms"])
         gort.wait_attached()
         self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
+
+    def test_unprivileged_ps_says_what_it_cannot_see(self):
+        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        prog = self.reaper.program(exe)  # root's Go process: nobody may not read its binary
+        r = subprocess.run(as_nobody([gortlib.GORT, "ps"]), capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn(" %d " % prog.pid, r.stdout)
+        self.assertRegex(r.stderr, r"^gort: \d+ process(es)? of other users not looked at .*run gort ps as root")
 
     def test_same_pid_twice_attaches_once(self):
         exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
