@@ -187,6 +187,10 @@ void SafeFile::publish()
 	// a file that appeared since the check.
 	int r = replace_ ? renameat(dir_fd_, temp_name_.c_str(), dir_fd_, base_.c_str())
 			 : renameat2(dir_fd_, temp_name_.c_str(), dir_fd_, base_.c_str(), RENAME_NOREPLACE);
+	// A filesystem without RENAME_NOREPLACE: a hard link never replaces either.
+	if (r != 0 && errno == EINVAL && !replace_ &&
+	    (r = linkat(dir_fd_, temp_name_.c_str(), dir_fd_, base_.c_str(), 0)) == 0)
+		unlinkat(dir_fd_, temp_name_.c_str(), 0);
 	if (r != 0)
 		throw errno == EEXIST ? exists() : file__error("cannot rename into place", path_);
 	temp_name_.clear();
