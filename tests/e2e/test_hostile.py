@@ -191,6 +191,19 @@ class HostileNames(HostileTestCase):
         self.assertNotIn(ESC, gort.stdout_text() + gort.stderr_text())
         self.assertIn("comm=x\\e]0;pwn\\x07", gort.stdout_text())
 
+    def test_invalid_utf8_name(self):
+        # ps --json refused the whole list (an internal error) over one name that is not UTF-8.
+        exe = os.path.join(os.fsencode(self.shared), b"bad\xffname")
+        shutil.copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), exe)
+        prog = self.reaper.program(os.fsdecode(exe))
+        r = subprocess.run([gortlib.GORT, "ps", "--json"], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r)
+        entry = [p for p in json.loads(r.stdout) if p["pid"] == prog.pid][0]
+        self.assertEqual(entry["comm"], "bad\ufffdname")
+        r = subprocess.run([gortlib.GORT, "ps"], capture_output=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(b"bad\\xffname", r.stdout)
+
     def test_escape_sequences_in_a_recording(self):
         # A crafted recording names its process and STW reasons with escape sequences.
         path = os.path.join(self.private, "names.gort")
