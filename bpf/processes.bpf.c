@@ -9,7 +9,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set before load: only `--all` sessions follow exec. */
+/* Set before load: `--all` sessions follow every exec; others only those of a traced process
+ * (`-p`: the program under the PID was replaced, so its figures end there). */
 const volatile bool follow_exec = false;
 
 /* Exec records the ring buffer had no room for: user space rescans /proc when this moves. */
@@ -18,9 +19,9 @@ __u64 exec_lost = 0;
 SEC("raw_tp/sched_process_exec")
 int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if (!follow_exec)
-		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!follow_exec && !bpf_map_lookup_elem(&procs, &tgid))
+		return 0;
 	struct gort_exec_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 	if (!ev) {
 		__sync_fetch_and_add(&exec_lost, 1);

@@ -249,12 +249,14 @@ class BadFiles(RecordTestCase):
         r = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", out], timeout=30)
         self.assertNotEqual(r.returncode, 0, r)
         self.assertFalse(os.path.exists(out), "a recording that never started leaves no file: %r" % (r,))
-        # --force over an existing file: the same (the old contents are gone either way).
+        # --force over an existing file: it is left as it was (the new file takes its name only
+        # once the recording has started).
         with open(out, "w") as f:
             f.write("old")
         r = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", out, "--force"], timeout=30)
         self.assertNotEqual(r.returncode, 0, r)
-        self.assertFalse(os.path.exists(out), r)
+        with open(out) as f:
+            self.assertEqual(f.read(), "old", r)
 
 
 # The toolchain tests and test_exit_status_unchanged come with TopGroundTruth; only this module's

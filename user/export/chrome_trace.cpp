@@ -74,17 +74,14 @@ public:
 	void on_tick(const record::TimeRecord &t) override
 	{
 		replay_.on_tick(t);
-		for (const auto &p : replay_.snapshot().processes)
-			if (!p.exited)
-				live(p, t.mono_ns);
+		for (pid_t pid : replay_.ticked())
+			live(static_cast<uint32_t>(pid), t.mono_ns);
 	}
 
 	void on_exit(const record::ExitRecord &x) override
 	{
 		replay_.on_exit(x);
-		for (const auto &p : replay_.snapshot().processes)
-			if (static_cast<uint32_t>(p.pid) == x.pid)
-				live(p, x.time.mono_ns);
+		live(x.pid, x.time.mono_ns);
 		emit({{"name", "exited"}, {"ph", "i"}, {"s", "p"}, {"ts", us(x.time.mono_ns)}, {"pid", x.pid},
 		      {"tid", kRuntimeTid}});
 	}
@@ -107,10 +104,13 @@ private:
 		first_ = false;
 	}
 
-	void live(const session::ProcessSnapshot &p, uint64_t mono_ns)
+	void live(uint32_t pid, uint64_t mono_ns)
 	{
-		emit({{"name", "live goroutines"}, {"ph", "C"}, {"ts", us(mono_ns)}, {"pid", p.pid}, {"tid", kRuntimeTid},
-		      {"args", {{"live", p.goroutines.live}}}});
+		std::optional<int64_t> n = replay_.live_goroutines(static_cast<pid_t>(pid));
+		if (!n)
+			return;
+		emit({{"name", "live goroutines"}, {"ph", "C"}, {"ts", us(mono_ns)}, {"pid", pid}, {"tid", kRuntimeTid},
+		      {"args", {{"live", *n}}}});
 	}
 
 	void stw(uint32_t pid, const gort_stw_event &ev, const std::string &reason)

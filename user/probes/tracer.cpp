@@ -68,15 +68,24 @@ bool has_capability(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
+// Measured on 6.18 with setpriv --bounding-set (tests/e2e/test_hostile.py): CAP_BPF and
+// CAP_PERFMON load the programs and attach tracepoints, but a uprobe (a perf_event of the uprobe
+// PMU with a path) is refused without CAP_SYS_ADMIN, and /proc/PID/exe and /proc/PID/mem of
+// another user's process need CAP_SYS_PTRACE. Checked even for uid 0: root with a reduced
+// bounding set (containers, systemd CapabilityBoundingSet=) lacks some.
 void require_privileges()
 {
-	if (geteuid() == 0)
-		return;
-	// CAP_BPF (39) and CAP_PERFMON (38) suffice for uprobes and tracepoints since Linux 5.8.
-	if (has_capability(39) && has_capability(38))
+	static constexpr std::pair<int, const char *> needed[] = {
+		{39, "CAP_BPF"}, {38, "CAP_PERFMON"}, {21, "CAP_SYS_ADMIN"}, {19, "CAP_SYS_PTRACE"}};
+	std::string missing;
+	for (const auto &[cap, name] : needed)
+		if (!has_capability(cap))
+			missing += (missing.empty() ? "" : ", ") + std::string(name);
+	if (missing.empty())
 		return;
 	throw UserError(ExitCode::permission,
-			"gort needs root (or CAP_BPF and CAP_PERFMON) to load BPF programs: run it with sudo");
+			fmt::format("gort needs root, or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN (uprobes) and CAP_SYS_PTRACE "
+				    "(reading the target); missing {}: run it with sudo", missing));
 }
 
 int ring_event(void *ctx, void *data, size_t size)
@@ -161,9 +170,9 @@ Tracer::~Tracer()
 
 void Tracer::attach_tracepoints()
 {
-	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit};
-	if (skel_->rodata->follow_exec)
-		progs.push_back(skel_->progs.process_exec);
+	// process_exec always: without follow_exec it reports only the exec of a traced process.
+	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit,
+					 skel_->progs.process_exec};
 	for (bpf_program *prog : progs) {
 		LinkPtr link(bpf_program__attach(prog));
 		if (!link)

@@ -56,7 +56,7 @@ struct RingBufferDeleter {
 
 class Tracer : public session::CounterSource {
 public:
-	// Throws UserError(permission) without root or CAP_BPF+CAP_PERFMON.
+	// Throws UserError(permission) without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_SYS_PTRACE.
 	Tracer(const TracerOptions &opts, EventSink &sink);
 	~Tracer();
 	Tracer(const Tracer &) = delete;

@@ -30,6 +30,13 @@ inline constexpr size_t kRecordFrameSize = 8;   // type, reserved, length
 // 1 MiB, so real chunks and headers are far smaller.
 inline constexpr uint32_t kMaxHeaderSize = 1u << 20;
 inline constexpr uint32_t kMaxChunkSize = 16u << 20;
+// Decompression-bomb bound: all chunks together may decompress to at most kRawAllowance plus
+// kMaxExpansion times the bytes read so far. gort's own chunks expand about 9x (zstd level 3 on
+// its records); a crafted file of highly compressible chunks stops here with a warning, so what
+// report/export hold (every pause's duration, names, counters) stays proportional to the file's
+// real size, whatever its frames claim.
+inline constexpr uint64_t kRawAllowance = 64ull << 20;
+inline constexpr uint64_t kMaxExpansion = 100;
 
 enum class RecordType : uint16_t {
 	process = 1,     // a process was attached: identity, alive-at-attach, STW reason names

@@ -217,6 +217,7 @@ ReadSummary recording__read_input(Input &in, const std::string &name, RecordVisi
 	if (!dctx)
 		throw std::bad_alloc();
 	std::vector<uint8_t> compressed, raw;
+	uint64_t raw_total = 0;
 	auto stop = [&](uint64_t at, const std::string &what) {
 		sum.warnings.push_back(name + ": " + what + " at byte " + std::to_string(at) + "; reporting the " +
 				       std::to_string(sum.chunks) + " complete chunks before it");
@@ -239,6 +240,12 @@ ReadSummary recording__read_input(Input &in, const std::string &name, RecordVisi
 		}
 		if (in.remaining() < clen) {
 			stop(at, "truncated chunk (the recorder was killed or the disk filled)");
+			return sum;
+		}
+		raw_total += rlen;
+		if (raw_total > kRawAllowance + kMaxExpansion * (at + kChunkFrameSize + clen)) {
+			stop(at, "chunks that decompress to over " + std::to_string(kMaxExpansion) +
+					 " times their size (a decompression bomb or corruption, not gort's data)");
 			return sum;
 		}
 		compressed.resize(clen);
@@ -271,7 +278,9 @@ ReadSummary recording__read_input(Input &in, const std::string &name, RecordVisi
 
 ReadSummary recording__read(const std::string &path, RecordVisitor &visitor)
 {
-	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	// O_NONBLOCK: opening a FIFO for reading would wait for a writer forever; it is refused
+	// below instead (on a regular file the flag changes nothing).
+	int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		throw bad_file(path, std::string("cannot open: ") + std::strerror(errno));
 	struct stat st {};

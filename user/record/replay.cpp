@@ -21,9 +21,22 @@ std::string ReplaySymbols::stw_reason(uint32_t reason) const
 	return fmt::format("stw reason {}", reason);
 }
 
+namespace {
+
+// A name longer than any a real binary or kernel gives is cut here, so that a crafted file's
+// megabyte "names" are not copied into every figure they label (docs/file-format.md, Limits).
+constexpr size_t kMaxName = 4096;
+// Reason names past this index are never looked up (GORT_MAX_STW_REASON is far below it).
+constexpr size_t kMaxStwReasons = 256;
+
+std::string name__bounded(const std::string &s) { return s.size() <= kMaxName ? s : s.substr(0, kMaxName); }
+
+} // namespace
+
 void ReplaySymbols::add(const SiteNamesRecord &s)
 {
-	sites_[{s.startpc, s.gopc}] = {s.function, s.created_by, s.created_at, s.system};
+	sites_[{s.startpc, s.gopc}] = {name__bounded(s.function), name__bounded(s.created_by),
+				       name__bounded(s.created_at), s.system};
 }
 
 gort_proc_stats ReplayCounters::stats(pid_t pid) const
@@ -53,13 +66,16 @@ void Replay::on_header(const FileHeader &h)
 
 void Replay::on_process(const ProcessRecord &p)
 {
-	auto symbols = std::make_shared<ReplaySymbols>(p.stw_reasons);
+	std::vector<std::string> reasons;
+	for (size_t i = 0; i < p.stw_reasons.size() && i < kMaxStwReasons; i++)
+		reasons.push_back(name__bounded(p.stw_reasons[i]));
+	auto symbols = std::make_shared<ReplaySymbols>(std::move(reasons));
 	symbols_[static_cast<pid_t>(p.pid)] = symbols;
 	session::TracedProcess proc;
 	proc.pid = static_cast<pid_t>(p.pid);
-	proc.comm = p.comm;
-	proc.exe = p.exe;
-	proc.go_version = p.go_version;
+	proc.comm = name__bounded(p.comm);
+	proc.exe = name__bounded(p.exe);
+	proc.go_version = name__bounded(p.go_version);
 	proc.symbols = symbols;
 	for (const auto &a : p.alive_at_attach)
 		proc.alive_at_attach[{a.startpc, a.gopc}] += a.count;
@@ -82,15 +98,26 @@ void Replay::on_event(const gort_event_header &hdr, std::span<const uint8_t> raw
 void Replay::on_counters(const CountersRecord &c)
 {
 	counters_.set(c);
+	counted_.insert(static_cast<pid_t>(c.pid));
 	advance(c.time);
 }
 
-// A tick is where the live session rendered a snapshot: taking one here too keeps the live-history
-// and rates of the final model what they were live.
+// A tick is where the live session rendered a snapshot: advancing the rates and live history of
+// the processes counted since the last one keeps those of the final model what they were live.
+// Only those, and only that (not a whole snapshot, which sorts every pause so far): each tick
+// costs what the records before it hold, so replay is linear in the file's length.
 void Replay::on_tick(const TimeRecord &t)
 {
 	advance(t);
-	aggregator_->snapshot(counters_, clock_);
+	ticked_.assign(counted_.begin(), counted_.end());
+	counted_.clear();
+	for (pid_t pid : ticked_)
+		aggregator_->advance(pid, counters_, clock_);
+}
+
+std::optional<int64_t> Replay::live_goroutines(pid_t pid) const
+{
+	return aggregator_ ? aggregator_->live_goroutines(pid, counters_) : std::nullopt;
 }
 
 void Replay::on_exit(const ExitRecord &x)

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ public:
 	session::Clock clock() const { return clock_; }
 	// The names of a process the file has introduced; nullptr before its process record.
 	const ReplaySymbols *symbols(pid_t pid) const;
+	// The processes whose counters the last tick took (those with a counters record since the
+	// tick before), and a process's live goroutines now (its last figure once it exited).
+	const std::vector<pid_t> &ticked() const { return ticked_; }
+	std::optional<int64_t> live_goroutines(pid_t pid) const;
 
 private:
 	void advance(const TimeRecord &t);
@@ -68,6 +73,8 @@ private:
 	ReplayCounters counters_;
 	std::map<pid_t, std::shared_ptr<ReplaySymbols>> symbols_;
 	session::Clock clock_;
+	std::set<pid_t> counted_;  // counters records since the last tick
+	std::vector<pid_t> ticked_;
 };
 
 // Reads the file into a Replay and returns its final model; warnings (a damaged tail) are added

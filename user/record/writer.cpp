@@ -11,6 +11,7 @@
 #include <zstd.h>
 
 #include "user/common/error.h"
+#include "user/common/safe_file.h"
 
 namespace gort::record {
 
@@ -25,25 +26,10 @@ constexpr int kZstdLevel = 3;
 
 void Writer::CctxDeleter::operator()(ZSTD_CCtx_s *c) const { ZSTD_freeCCtx(c); }
 
-Writer::Writer(const std::string &path, bool force, const FileHeader &header) : path_(path)
+Writer::Writer(const std::string &path, bool force, const FileHeader &header)
+    : path_(path), file_(std::make_unique<SafeFile>(path, force))
 {
-	// --force replaces recordings, not devices or pipes (/dev/null would get mode 0600 below).
-	struct stat existing {};
-	if (force && lstat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode))
-		throw UserError(ExitCode::usage, fmt::format("{} is not a regular file: record to a file", path));
-	// O_EXCL also refuses a symlink at `path`: a recording never lands through one.
-	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC | O_NOFOLLOW : O_EXCL);
-	fd_ = open(path.c_str(), flags, 0600);
-	if (fd_ < 0) {
-		if (errno == EEXIST)
-			throw UserError(ExitCode::usage, fmt::format("{} already exists: choose another file or pass --force "
-								     "to overwrite it", path));
-		throw UserError(ExitCode::failure, fmt::format("cannot create {}: {} (check the directory exists and is "
-							       "writable)", path, std::strerror(errno)));
-	}
-	// An overwritten file keeps its old mode through O_TRUNC; a recording is always 0600 (it names
-	// the host, the binaries and their functions).
-	fchmod(fd_, 0600);
+	fd_ = file_->fd();
 	cctx_.reset(ZSTD_createCCtx());
 	if (!cctx_)
 		throw std::bad_alloc();
@@ -56,34 +42,20 @@ Writer::Writer(const std::string &path, bool force, const FileHeader &header) : 
 	file.u32(static_cast<uint32_t>(body.bytes.size()));
 	file.raw(body.bytes.data(), body.bytes.size());
 	file.u32(crc32__update(0, file.bytes.data(), file.bytes.size()));
-	try {
-		write_all(file.bytes.data(), file.bytes.size());
-	} catch (...) {
-		unlink(path_.c_str());
-		::close(fd_);
-		throw;
-	}
+	write_all(file.bytes.data(), file.bytes.size());
 	bytes_ = file.bytes.size();
 }
 
 Writer::~Writer()
 {
-	if (fd_ < 0)
+	// Never published (the recording never started): the SafeFile takes the file with it.
+	if (fd_ < 0 || !file_->published())
 		return;
-	if (chunks_ == 0) {
-		// Only remove the file that is still ours (nobody renamed another into its place).
-		struct stat mine {}, there {};
-		if (fstat(fd_, &mine) == 0 && stat(path_.c_str(), &there) == 0 && mine.st_ino == there.st_ino &&
-		    mine.st_dev == there.st_dev)
-			unlink(path_.c_str());
-	} else {
-		try {
-			flush();
-		} catch (...) {
-			// The file still reads up to its last complete chunk; close() reports errors.
-		}
+	try {
+		flush();
+	} catch (...) {
+		// The file still reads up to its last complete chunk; close() reports errors.
 	}
-	::close(fd_);
 }
 
 void Writer::write_all(const void *data, size_t size)
@@ -166,8 +138,12 @@ void Writer::end(const TimeRecord &t)
 
 void Writer::flush()
 {
-	if (failed_ || pending_.empty())
+	if (failed_)
 		return;
+	if (pending_.empty()) {
+		publish();
+		return;
+	}
 	compressed_.resize(kChunkFrameSize + ZSTD_compressBound(pending_.size()));
 	size_t n = ZSTD_compressCCtx(cctx_.get(), compressed_.data() + kChunkFrameSize, compressed_.size() - kChunkFrameSize,
 				     pending_.data(), pending_.size(), kZstdLevel);
@@ -195,6 +171,13 @@ void Writer::flush()
 	bytes_ += kChunkFrameSize + n;
 	chunks_++;
 	pending_.clear();
+	publish();
+}
+
+void Writer::publish()
+{
+	if (!file_->published())
+		file_->publish();
 }
 
 void Writer::close()
@@ -202,11 +185,8 @@ void Writer::close()
 	if (fd_ < 0)
 		return;
 	flush();
-	if (fdatasync(fd_) != 0)
-		throw UserError(ExitCode::failure, fmt::format("writing {}: {}", path_, std::strerror(errno)));
-	int fd = std::exchange(fd_, -1);
-	if (::close(fd) != 0)
-		throw UserError(ExitCode::failure, fmt::format("writing {}: {}", path_, std::strerror(errno)));
+	fd_ = -1;
+	file_->commit();
 }
 
 } // namespace gort::record

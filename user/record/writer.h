@@ -12,15 +12,20 @@
 
 struct ZSTD_CCtx_s;
 
+namespace gort {
+class SafeFile;
+}
+
 namespace gort::record {
 
 class Writer {
 public:
-	// Creates `path` with mode 0600 and writes the header: O_EXCL, so an existing file is never
-	// overwritten, unless `force` (then O_TRUNC). Throws UserError.
+	// Creates the file for `path` (user/common/safe_file.h: a new inode, the caller's, mode 0600)
+	// and writes the header; it gets its name at the first flush(). An existing `path` is refused
+	// unless `force`, and then only a regular file is replaced. Throws UserError.
 	Writer(const std::string &path, bool force, const FileHeader &header);
-	// Without close() (an error ended the recording): with no complete chunk written the recording
-	// never started and the file is removed; otherwise what is pending is flushed if possible.
+	// Without close() (an error ended the recording): before the first flush the recording never
+	// started and the file never appears; otherwise what is pending is flushed if possible.
 	~Writer();
 	Writer(const Writer &) = delete;
 	Writer &operator=(const Writer &) = delete;
@@ -33,8 +38,9 @@ public:
 	void exit(const ExitRecord &x);
 	void end(const TimeRecord &t);
 
-	// Writes the pending records as one chunk (nothing if there are none). Throws UserError; after
-	// a failed write the file is cut back to its last complete chunk and the writer stops.
+	// Writes the pending records as one chunk (nothing if there are none) and gives the file its
+	// name if it has none yet. Throws UserError; after a failed write the file is cut back to its
+	// last complete chunk and the writer stops.
 	void flush();
 	// flush(), then fdatasync and close. Throws UserError.
 	void close();
@@ -48,13 +54,15 @@ private:
 	void append(RecordType type, const Encoder &body);
 	void append(RecordType type, std::span<const uint8_t> body);
 	void write_all(const void *data, size_t size);
+	void publish();
 
 	struct CctxDeleter {
 		void operator()(ZSTD_CCtx_s *c) const;
 	};
 
 	std::string path_;
-	int fd_ = -1;
+	std::unique_ptr<SafeFile> file_;
+	int fd_ = -1;  // file_'s, until close()
 	std::unique_ptr<ZSTD_CCtx_s, CctxDeleter> cctx_;
 	std::vector<uint8_t> pending_, compressed_;
 	uint64_t bytes_ = 0, chunks_ = 0, events_ = 0;

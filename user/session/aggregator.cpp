@@ -87,6 +87,43 @@ uint64_t traced_process__live_at_attach(const TracedProcess &p)
 	return n;
 }
 
+void Aggregator::Durations::add(uint64_t d)
+{
+	values.push_back(d);
+	total += d;
+	max = std::max(max, d);
+}
+
+PauseStats Aggregator::Durations::stats()
+{
+	if (sorted < values.size()) {
+		auto mid = values.begin() + static_cast<std::ptrdiff_t>(sorted);
+		std::sort(mid, values.end());
+		std::inplace_merge(values.begin(), mid, values.end());
+		sorted = values.size();
+	}
+	PauseStats s;
+	s.count = values.size();
+	s.total_ns = total;
+	s.max_ns = max;
+	if (!values.empty()) {
+		auto at = [&](double q) {
+			size_t rank = static_cast<size_t>(std::ceil(q * values.size()));
+			return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+		};
+		s.p50_ns = at(0.50);
+		s.p99_ns = at(0.99);
+	}
+	return s;
+}
+
+uint64_t Aggregator::ProcessState::alive_at_attach() const
+{
+	if (!live_at_attach)
+		live_at_attach = traced_process__live_at_attach(proc);
+	return *live_at_attach;
+}
+
 void Aggregator::add_process(TracedProcess proc)
 {
 	pid_t pid = proc.pid;
@@ -109,8 +146,8 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 		gort_stw_event ev;
 		std::memcpy(&ev, data, sizeof ev);
 		uint64_t d = ev.end_ns > ev.start_ns ? ev.end_ns - ev.start_ns : 0;
-		st.stw_by_reason[st.proc.symbols->stw_reason(ev.reason)].push_back(d);
-		(target::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).push_back(d);
+		st.stw_by_reason[st.proc.symbols->stw_reason(ev.reason)].add(d);
+		(target::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).add(d);
 		break;
 	}
 	case GORT_EV_SLOW_SYSCALL: {
@@ -155,7 +192,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.system_created = counters.sys_created;
 	g.system_exited = counters.sys_exited;
 
-	g.live_at_attach = traced_process__live_at_attach(p);
+	g.live_at_attach = st.alive_at_attach();
 	std::map<SiteAddr, Site> sites;
 	for (const auto &[addr, alive] : p.alive_at_attach)
 		sites[addr].live = static_cast<int64_t>(alive);
@@ -186,30 +223,17 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 
-	double dt = now.mono_ns > st.last_mono_ns ? (now.mono_ns - st.last_mono_ns) / 1e9 : 0;
-	if (dt > 0.05) {
-		s.created_per_sec = (g.created - st.last_created) / dt;
-		s.exited_per_sec = (g.exited - st.last_exited) / dt;
-		s.gc_per_sec = (counters.gc_cycles - st.last_gc) / dt;
-		st.last_created = g.created;
-		st.last_exited = g.exited;
-		st.last_gc = counters.gc_cycles;
-		st.last_mono_ns = now.mono_ns;
-		st.live_history.push_back(g.live);
-		if (st.live_history.size() > kLiveHistory)
-			st.live_history.erase(st.live_history.begin());
-	} else {
-		s.created_per_sec = st.last.created_per_sec;
-		s.exited_per_sec = st.last.exited_per_sec;
-		s.gc_per_sec = st.last.gc_per_sec;
-	}
+	rates__advance(st, counters, now);
+	s.created_per_sec = st.created_per_sec;
+	s.exited_per_sec = st.exited_per_sec;
+	s.gc_per_sec = st.gc_per_sec;
 	s.live_history = st.live_history;
 
 	s.gc_cycles = counters.gc_cycles;
-	s.stw_gc = pause_stats(st.stw_gc);
-	s.stw_other = pause_stats(st.stw_other);
-	for (const auto &[reason, durations] : st.stw_by_reason)
-		s.stw_by_reason[reason] = pause_stats(durations);
+	s.stw_gc = st.stw_gc.stats();
+	s.stw_other = st.stw_other.stats();
+	for (auto &[reason, durations] : st.stw_by_reason)
+		s.stw_by_reason[reason] = durations.stats();
 
 	s.syscall_threshold_ns = slow_syscall_ns_;
 	for (const auto &[key, agg] : source.syscalls(pid)) {
@@ -237,6 +261,43 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	std::sort(s.runtime_waits.begin(), s.runtime_waits.end(), by_total);
 	s.lost_events = counters.lost_events;
 	return s;
+}
+
+// Rates over the time since the last advance (at least 50 ms, so two snapshots in a row do not
+// divide by nothing), and one live-history point per advance.
+void Aggregator::rates__advance(ProcessState &st, const gort_proc_stats &counters, Clock now)
+{
+	double dt = now.mono_ns > st.last_mono_ns ? (now.mono_ns - st.last_mono_ns) / 1e9 : 0;
+	if (dt <= 0.05)
+		return;
+	st.created_per_sec = (counters.created - st.last_created) / dt;
+	st.exited_per_sec = (counters.exited - st.last_exited) / dt;
+	st.gc_per_sec = (counters.gc_cycles - st.last_gc) / dt;
+	st.last_created = counters.created;
+	st.last_exited = counters.exited;
+	st.last_gc = counters.gc_cycles;
+	st.last_mono_ns = now.mono_ns;
+	st.live_history.push_back(static_cast<int64_t>(st.alive_at_attach()) + counters.live_delta);
+	if (st.live_history.size() > kLiveHistory)
+		st.live_history.erase(st.live_history.begin());
+}
+
+void Aggregator::advance(pid_t pid, const CounterSource &counters, Clock now)
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	rates__advance(it->second, counters.stats(pid), now);
+}
+
+std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSource &counters) const
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end())
+		return std::nullopt;
+	if (it->second.frozen)
+		return it->second.last.goroutines.live;
+	return static_cast<int64_t>(it->second.alive_at_attach()) + counters.stats(pid).live_delta;
 }
 
 Snapshot Aggregator::snapshot(const CounterSource &counters, Clock now)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,12 @@ public:
 	Snapshot snapshot(const CounterSource &counters, Clock now);
 	// Keeps the process's last figures: it ended (later snapshots show them, marked exited).
 	void freeze(pid_t pid, const CounterSource &counters, Clock now);
+	// What a snapshot at `now` would do to the process's rates and live history, without
+	// building the rest (the replay of a recording takes one per tick: O(1), so replay stays
+	// linear in the file's length; the pause percentiles are computed only when rendered).
+	void advance(pid_t pid, const CounterSource &counters, Clock now);
+	// Live goroutines of the process now (its last figure if it ended); nullopt if unknown.
+	std::optional<int64_t> live_goroutines(pid_t pid, const CounterSource &counters) const;
 	// Forgets a process entirely (system-wide mode, after its exit was reported).
 	void drop(pid_t pid) { procs_.erase(pid); }
 	bool has_live_processes() const;
@@ -63,20 +70,36 @@ public:
 	const TracedProcess *process(pid_t pid) const;
 
 private:
+	// Every pause's duration, for exact percentiles: appended unsorted, merged into the sorted
+	// prefix only when stats are asked for (O(new log new + all) per rendered snapshot, not a
+	// copy and full sort of every pause so far).
+	struct Durations {
+		std::vector<uint64_t> values;
+		size_t sorted = 0;
+		uint64_t total = 0, max = 0;
+		void add(uint64_t d);
+		PauseStats stats();
+	};
 	struct ProcessState {
 		TracedProcess proc;
 		std::map<SiteAddr, SiteNames> names;  // symbolised once per site
-		std::map<std::string, std::vector<uint64_t>> stw_by_reason;  // every pause's duration
-		std::vector<uint64_t> stw_gc, stw_other;
+		std::map<std::string, Durations> stw_by_reason;  // every pause's duration
+		Durations stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::map<uint32_t, DurationBuckets> syscall_buckets;  // nr -> slow goroutine syscall durations
 		std::vector<int64_t> live_history;
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
+		double created_per_sec = 0, exited_per_sec = 0, gc_per_sec = 0;
+		// traced_process__live_at_attach, computed once at the first figure: a recording names
+		// the alive-at-attach sites just after the process record.
+		mutable std::optional<uint64_t> live_at_attach;
+		uint64_t alive_at_attach() const;
 		bool frozen = false;
 		ProcessSnapshot last;
 	};
 
 	ProcessSnapshot build(ProcessState &st, const CounterSource &counters, Clock now);
+	void rates__advance(ProcessState &st, const gort_proc_stats &counters, Clock now);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
 	uint64_t slow_syscall_ns_;

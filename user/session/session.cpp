@@ -235,6 +235,24 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 			follow_all(); // some exec records were lost: look at /proc instead
 		}
 		expire_binaries();
+	} else {
+		// -p: a traced process exec'd (BPF reports only those). Its old program ended; the new
+		// one is followed if gort can trace it, as --all would, or the reason is said.
+		for (const auto &[pid, comm] : std::exchange(fanout_.execs, {})) {
+			const TracedProcess *p = aggregator_.process(pid);
+			if (!p || p->ended)
+				continue;
+			std::string old = p->comm;
+			end(pid);
+			ended.push_back(pid);
+			try {
+				attached_.push_back(attach(pid));
+				notes_.push_back(fmt::format("gort: PID {} exec'd: {} ended, following {}", pid, old, comm));
+			} catch (const UserError &e) {
+				notes_.push_back(fmt::format("gort: PID {} exec'd: {} ended; not following {}: {}", pid, old,
+							     comm, e.what()));
+			}
+		}
 	}
 	for (pid_t pid : aggregator_.live_pids()) {
 		if (target::process__alive(pid))

@@ -20,11 +20,16 @@ StructOffsets StructOffsets::of(const GoBinary &bin, const OffsetsTable &table)
 {
 	StructOffsets s;
 	const BuildInfo &info = bin.build_info();
+	const GoVersion &v = info.version;
 	if (info.has_dwarf) {
+		// The version's row too, if there is one: a damaged DWARF (a corrupted or altered file)
+		// that lacks a member is answered by the table, which real toolchains' DWARF generated.
 		s.bin_ = &bin;
+		for (const auto &row : table)
+			if (row.version == v.raw)
+				s.row_ = &row;
 		return s;
 	}
-	const GoVersion &v = info.version;
 	auto key = [](const GoVersion &x) { return std::tuple(x.major, x.minor, x.patch); };
 	const OffsetsRow *newest = nullptr;
 	for (const auto &row : table) {
@@ -56,7 +61,8 @@ StructOffsets StructOffsets::of(const GoBinary &bin, const OffsetsTable &table)
 std::optional<uint32_t> StructOffsets::get(std::string_view type, std::string_view member) const
 {
 	if (bin_)
-		return bin_->member_offset(type, member);
+		if (auto off = bin_->member_offset(type, member))
+			return off;
 	if (!row_)
 		return std::nullopt;
 	auto it = row_->offsets.find(std::string(type) + "." + std::string(member));

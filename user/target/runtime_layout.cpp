@@ -23,9 +23,15 @@ constexpr uint32_t kStwGCSweepTerm = 2;
 uint32_t required_offset(const GoBinary &bin, const StructOffsets &offs, std::string_view type, std::string_view member)
 {
 	auto off = offs.get(type, member);
+	// A binary with DWARF that lacks a runtime struct member was damaged or altered after the
+	// build (every Go toolchain writes runtime.g's members), and its version is not in the table.
+	if (!off && offs.from_dwarf())
+		unsupported(bin, fmt::format("no offset for {}.{}: its DWARF is damaged or incomplete (the file was "
+					     "corrupted or altered after the build) and gort's offsets table has no row for "
+					     "its Go version; reinstall or rebuild the binary", type, member));
 	if (!off)
-		unsupported(bin, fmt::format("no offset for {}.{} in its {}; rebuild it without -ldflags='-s -w'", type,
-					     member, offs.from_dwarf() ? "DWARF" : "version's row of gort's offsets table"));
+		unsupported(bin, fmt::format("no offset for {}.{} in its version's row of gort's offsets table; rebuild "
+					     "it without -ldflags='-s -w'", type, member));
 	return *off;
 }
 

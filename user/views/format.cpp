@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "user/common/escape.h"
 #include "user/views/views.h"
 
 namespace gort::views {
@@ -52,6 +53,39 @@ std::string format__sparkline(const std::vector<int64_t> &values, size_t width)
 		if (range > 0)
 			level = static_cast<size_t>(std::lround((static_cast<double>(*it) - min) * 7.0 / range));
 		out += bars[std::min<size_t>(level, 7)];
+	}
+	return out;
+}
+
+// Every name in the model came from someone else: comm and exe from whoever started the process,
+// site and STW reason names from the binary (or a recording). The terminal views escape them all
+// here, once, so no view can forget one; JSON keeps them exact (nlohmann escapes controls).
+session::Snapshot snapshot__for_terminal(const session::Snapshot &snap)
+{
+	session::Snapshot out = snap;
+	out.time = text__escape(out.time);
+	for (auto &p : out.processes) {
+		p.comm = text__escape(p.comm);
+		p.exe = text__escape(p.exe);
+		p.go_version = text__escape(p.go_version);
+		for (auto &s : p.sites) {
+			s.function = text__escape(s.function);
+			s.created_by = text__escape(s.created_by);
+			s.created_at = text__escape(s.created_at);
+		}
+		std::map<std::string, session::PauseStats> reasons;
+		for (const auto &[reason, stats] : p.stw_by_reason)
+			reasons[text__escape(reason)] = stats;
+		p.stw_by_reason = std::move(reasons);
+		for (auto *list : {&p.syscalls, &p.runtime_waits}) {
+			for (auto &sc : *list) {
+				sc.name = text__escape(sc.name);
+				std::map<std::string, uint64_t> by;
+				for (const auto &[fn, n] : sc.by_function)
+					by[text__escape(fn)] += n;
+				sc.by_function = std::move(by);
+			}
+		}
 	}
 	return out;
 }

@@ -92,8 +92,9 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 
 } // namespace
 
-void text__write(std::ostream &out, const session::Snapshot &snap)
+void text__write(std::ostream &out, const session::Snapshot &snap_in)
 {
+	const session::Snapshot snap = snapshot__for_terminal(snap_in);
 	std::string block;
 	for (const auto &p : snap.processes)
 		text__process(block, snap.time, p);

@@ -481,10 +481,11 @@ std::vector<size_t> shares__fair(const std::vector<size_t> &needs, size_t budget
 
 } // namespace
 
-std::string tui__render(const session::Snapshot &snap, int width_in, int height_in)
+std::string tui__render(const session::Snapshot &snap_in, int width_in, int height_in)
 {
 	if (width_in <= 0 || height_in <= 0)
 		return {};
+	const session::Snapshot snap = snapshot__for_terminal(snap_in);
 	auto width = static_cast<size_t>(width_in);
 	auto height = static_cast<size_t>(height_in);
 
@@ -589,10 +590,11 @@ std::vector<const session::ProcessSnapshot *> table__rows(const session::Snapsho
 	return rows;
 }
 
-std::string tui__render_table(const session::Snapshot &snap, int width_in, int height_in, const TableState &state)
+std::string tui__render_table(const session::Snapshot &snap_in, int width_in, int height_in, const TableState &state)
 {
 	if (width_in <= 0 || height_in <= 0)
 		return {};
+	const session::Snapshot snap = snapshot__for_terminal(snap_in);
 	auto width = static_cast<size_t>(width_in);
 	auto height = static_cast<size_t>(height_in);
 	auto rows = table__rows(snap, state.sort);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -7,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "user/common/escape.h"
+#include "user/common/output.h"
 #include "user/cli/commands/commands.h"
 #include "user/common/duration.h"
 #include "user/common/error.h"
@@ -48,7 +51,9 @@ struct SelectionArgs {
 		for (int pid : pids) {
 			if (pid <= 0)
 				throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
-			o.pids.push_back(pid);
+			// -p X -p X names one process: attached once (a second attach would count twice).
+			if (std::find(o.pids.begin(), o.pids.end(), pid) == o.pids.end())
+				o.pids.push_back(pid);
 		}
 		if (all && !o.pids.empty())
 			throw UserError(ExitCode::usage, "use either -p PID or --all, not both");
@@ -220,10 +225,11 @@ int cli__run(int argc, char **argv)
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		std::string msg = e.what();
-		fmt::print(stderr, "gort: {} (see gort --help)\n", msg.empty() ? "invalid command line" : msg);
+		fmt::print(stderr, "gort: {} (see gort --help)\n", msg.empty() ? "invalid command line" : text__escape(msg));
 		return static_cast<int>(ExitCode::usage);
 	}
 
+	sigpipe__ignore();
 	try {
 		if (*ps)
 			return ps__run(ps_json, ps_verbose);
@@ -242,10 +248,10 @@ int cli__run(int argc, char **argv)
 		if (*info)
 			return info__run();
 	} catch (const UserError &e) {
-		fmt::print(stderr, "gort: {}\n", e.what());
+		fmt::print(stderr, "gort: {}\n", text__escape(e.what()));
 		return static_cast<int>(e.code());
 	} catch (const std::exception &e) {
-		fmt::print(stderr, "gort: internal error: {}\n", e.what());
+		fmt::print(stderr, "gort: internal error: {}\n", text__escape(e.what()));
 		return static_cast<int>(ExitCode::failure);
 	}
 	return static_cast<int>(ExitCode::usage);

@@ -1,12 +1,17 @@
 // gort ps: every Go process, recognised by its binary's Go build info (never by name), with how
 // it was built and whether gort can trace it — and, with -v, where each probe would go.
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <iostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "user/common/escape.h"
+#include "user/common/output.h"
 #include "user/cli/commands/commands.h"
 #include "user/common/error.h"
 #include "user/target/go_binary.h"
@@ -45,12 +50,18 @@ std::vector<std::string> build_modes(const target::BuildInfo &b)
 	return m;
 }
 
-std::vector<GoProcess> go_processes()
+// `hidden`: processes whose binary this user may not read (another user's, without root).
+std::vector<GoProcess> go_processes(size_t &hidden)
 {
 	std::vector<GoProcess> out;
 	for (pid_t pid : target::process__list_all()) {
 		if (pid == getpid())
 			continue;
+		struct stat st {};
+		if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) != 0 && errno == EACCES) {
+			hidden += geteuid() != 0;  // root is refused only where nobody could look
+			continue;
+		}
 		try {
 			target::ProcessInfo info = target::process__info(pid);
 			if (info.kernel_thread)
@@ -90,7 +101,12 @@ std::string join(const std::vector<std::string> &v, const char *sep)
 
 int ps__run(bool json, bool verbose)
 {
-	std::vector<GoProcess> procs = go_processes();
+	size_t hidden = 0;
+	std::vector<GoProcess> procs = go_processes(hidden);
+	// Said first, on stderr: an empty or short list must not read as "no other Go process".
+	if (hidden > 0)
+		fmt::print(stderr, "gort: {} process{} of other users not looked at (their binaries are readable only "
+			   "by root): run gort ps as root to see every Go process\n", hidden, hidden == 1 ? "" : "es");
 	if (json) {
 		nlohmann::json arr = nlohmann::json::array();
 		for (const auto &p : procs) {
@@ -111,26 +127,31 @@ int ps__run(bool json, bool verbose)
 			}
 			arr.push_back(e);
 		}
-		std::cout << arr.dump() << "\n";
+		// Names are the kernel's bytes: invalid UTF-8 is replaced rather than refused.
+		stdout__write(arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 		return 0;
 	}
-	fmt::print("{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", "PID", "COMMAND", "GO", "BUILD", "TRACEABLE", "EXE");
+	std::string text;
+	auto o = std::back_inserter(text);
+	fmt::format_to(o, "{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", "PID", "COMMAND", "GO", "BUILD", "TRACEABLE", "EXE");
 	for (const auto &p : procs) {
 		std::string build = p.build.empty() ? "-" : join(p.build, ",");
-		fmt::print("{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", p.info.pid, p.info.comm, p.go_version, build,
-			   p.traceable ? "yes" : "no", p.info.exe);
+		fmt::format_to(o, "{:>8}  {:<16} {:<12} {:<22} {:<9} {}\n", p.info.pid, text__escape(p.info.comm),
+			   text__escape(p.go_version), build, p.traceable ? "yes" : "no", text__escape(p.info.exe));
 		if (p.info.ns_pid != p.info.pid)
-			fmt::print("{:>8}  pid {} in its PID namespace (container)\n", "", p.info.ns_pid);
+			fmt::format_to(o, "{:>8}  pid {} in its PID namespace (container)\n", "", p.info.ns_pid);
 		if (!p.traceable)
-			fmt::print("{:>8}  why not: {}\n", "", p.why_not);
+			fmt::format_to(o, "{:>8}  why not: {}\n", "", text__escape(p.why_not));
 		if (!verbose || !p.traceable)
 			continue;
 		for (size_t i = 0; i < p.probes.size(); i++) {
 			const auto &pt = p.probes[i].point;
-			fmt::print("{:>8}    {:<22} {:<40} {:#x}  {:<28} {}  {}\n", "", p.probes[i].program, p.probe_at[i],
-				   pt.vaddr, pt.instruction, pt.emulated ? "emulated      " : "single-stepped", pt.why);
+			fmt::format_to(o, "{:>8}    {:<22} {:<40} {:#x}  {:<28} {}  {}\n", "", p.probes[i].program,
+				   text__escape(p.probe_at[i]), pt.vaddr, text__escape(pt.instruction),
+				   pt.emulated ? "emulated      " : "single-stepped", pt.why);
 		}
 	}
+	stdout__write(text);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "user/common/escape.h"
 #include "user/cli/commands/commands.h"
 #include "user/cli/commands/stop_signals.h"
 #include "user/cli/commands/top.h"
@@ -56,13 +57,13 @@ int record__run(const RecordOptions &opts)
 	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
 	auto record_attached = [&](const session::AttachSummary &s) {
 		recorder.on_attach(s.pid);
-		fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", session::attach_summary__line(s));
+		fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", text__escape(session::attach_summary__line(s)));
 	};
 	auto record_news = [&] {
 		for (const auto &s : session.take_attached())
 			record_attached(s);
 		for (const auto &note : session.take_notes())
-			fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", note);
+			fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", text__escape(note));
 		std::fflush(stderr);
 	};
 	if (opts.select.all) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "user/common/escape.h"
+#include "user/common/output.h"
 #include "user/cli/commands/commands.h"
 #include "user/record/replay.h"
 #include "user/views/views.h"
@@ -15,13 +17,13 @@ int report__run(const std::string &path, bool json)
 	std::vector<std::string> warnings;
 	session::Snapshot snap = record::recording__report(path, warnings);
 	for (const auto &w : warnings)
-		fmt::print(stderr, "gort: warning: {}\n", w);
+		fmt::print(stderr, "gort: warning: {}\n", text__escape(w));
 	std::fflush(stderr);
 	if (json)
 		views::json__write_line(std::cout, snap);
 	else
 		views::text__write(std::cout, snap);
-	std::cout << std::flush;
+	stdout__flush();
 	return 0;
 }
 

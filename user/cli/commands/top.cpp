@@ -1,3 +1,5 @@
+#include "user/common/escape.h"
+#include "user/common/output.h"
 #include "user/cli/commands/top.h"
 
 #include <poll.h>
@@ -131,9 +133,9 @@ session::SessionOptions session_options__for(const Selection &select, std::chron
 void top__print_session_news(session::Session &session)
 {
 	for (const auto &s : session.take_attached())
-		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
+		fmt::print(stderr, "{}\n", text__escape(session::attach_summary__line(s)));
 	for (const auto &note : session.take_notes())
-		fmt::print(stderr, "{}\n", note);
+		fmt::print(stderr, "{}\n", text__escape(note));
 	std::fflush(stderr);
 }
 
@@ -146,7 +148,7 @@ void top__attach_all(session::Session &session, const Selection &select)
 			   select.comm.empty() ? "" : fmt::format(" whose command matches '{}'", select.comm));
 	}
 	for (pid_t pid : select.pids)
-		fmt::print(stderr, "{}\n", session::attach_summary__line(session.attach(pid)));
+		fmt::print(stderr, "{}\n", text__escape(session::attach_summary__line(session.attach(pid))));
 	std::fflush(stderr);
 }
 
@@ -176,7 +178,8 @@ int top__loop(session::Session &session, const TopOptions &opts, const SnapshotS
 		}
 		if (screen.empty())
 			screen = opts.select.all ? views::tui__render_table(last, w, h, view.table) : views::tui__render(last, w, h);
-		std::cout << "\x1b[H\x1b[2J" << screen << std::flush;
+		std::cout << "\x1b[H\x1b[2J" << screen;
+		stdout__flush();
 	};
 	auto render = [&](const session::Snapshot &snap) {
 		if (sink) {
@@ -188,8 +191,9 @@ int top__loop(session::Session &session, const TopOptions &opts, const SnapshotS
 			draw();
 		} else {
 			views::text__write(std::cout, snap);
-			std::cout << std::flush;
 		}
+		// A reader that went away or a full disk ends gort here (detached as it unwinds).
+		stdout__flush();
 	};
 
 	const auto start = clock::now();
@@ -233,13 +237,15 @@ int top__loop(session::Session &session, const TopOptions &opts, const SnapshotS
 	render(session.snapshot());
 	if (interactive)
 		std::cout << "\n";
-	std::cout << std::flush;
+	stdout__flush();
 	return 0;
 }
 
 int top__run(const TopOptions &opts)
 {
-	StopSignals signals; // SIGINT/SIGTERM while attaching end the session cleanly too
+	// Before attaching: a SIGTERM that arrives right after the "attached" line (or during a long
+	// attach) stops gort cleanly instead of killing it with its probes still being set up.
+	StopSignals signals;
 	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
