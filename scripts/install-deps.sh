@@ -67,6 +67,7 @@ fetch_app() { # suite package...
   apt_private "$suite"
   for p in "$@"; do
     local dest="$here/.toolchains/apps/$p"
+    if [ -d "$dest/usr/bin" ]; then continue; fi
     ( cd "$state/debs" && rm -f "$p"_*.deb && apt-get "${opts[@]}" download "$p" )
     rm -rf "$dest"; mkdir -p "$dest"
     dpkg -x "$state/debs/$p"_*.deb "$dest"
@@ -74,5 +75,5 @@ fetch_app() { # suite package...
 }
 fetch_go trixie 1.24
 fetch_go sid 1.26 1.27
-fetch_app sid prometheus-node-exporter
+fetch_app sid prometheus-node-exporter prometheus-pushgateway
 echo "install-deps: done"

@@ -196,3 +196,47 @@ TEST_P(DerivedOffsets, UnknownGoVersionTracedWhenDerivedRefusedNamingTheField)
 
 INSTANTIATE_TEST_SUITE_P(EveryToolchain, DerivedOffsets, ::testing::ValuesIn(gort::testing::go_toolchains()),
 			 gort::testing::toolchain_name);
+
+// The table's claim, checked on binaries built by other patch releases than its rows: Debian's
+// stripped Go programs (scripts/install-deps.sh fetch_app; sid's are built by go1.26.4 and
+// go1.24.13, the rows by go1.26.10 and go1.24.4). Every row member the binary lets gort derive
+// (type descriptors; code for work/memstats) must equal the row of its minor version.
+TEST(DebianBinaries, TableRowsHoldForOtherPatchReleases)
+{
+	const char *env = getenv("GORT_DEBIAN_APPS");
+	std::filesystem::path apps = env ? env : std::string(GORT_SOURCE_DIR) + "/.toolchains/apps";
+	ASSERT_TRUE(std::filesystem::is_directory(apps)) << apps << " missing: run scripts/install-deps.sh";
+	size_t other_patch = 0;
+	for (const auto &pkg : std::filesystem::directory_iterator(apps)) {
+		std::filesystem::path bindir = pkg.path() / "usr" / "bin";
+		if (!std::filesystem::is_directory(bindir))
+			continue;
+		for (const auto &f : std::filesystem::directory_iterator(bindir)) {
+			std::unique_ptr<GoBinary> bin;
+			try {
+				bin = GoBinary::open(f.path());
+			} catch (const UserError &) {
+				continue;  // not a Go program
+			}
+			SCOPED_TRACE(f.path().string() + " " + bin->build_info().version.raw);
+			EXPECT_TRUE(bin->build_info().stripped);
+			const t::OffsetsRow *row = t::offsets_table__row(t::offsets_table__builtin(), bin->build_info().version);
+			if (!row)
+				continue;
+			size_t checked = 0;
+			auto offs = t::StructOffsets::of(*bin, t::OffsetsTable{});  // derived only
+			for (const auto &[key, off] : row->offsets) {
+				size_t dot = key.rfind('.');
+				auto derived = offs.get(key.substr(0, dot), key.substr(dot + 1));
+				if (!derived)
+					continue;
+				EXPECT_EQ(*derived, off) << key << " (row " << row->version << ")";
+				checked++;
+			}
+			EXPECT_GE(checked, 6u) << "g and m members at least";
+			if (row->version != bin->build_info().version.raw)
+				other_patch++;
+		}
+	}
+	EXPECT_GE(other_patch, 1u) << "no Debian binary built by a patch release other than the table's";
+}
