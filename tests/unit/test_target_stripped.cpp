@@ -1,5 +1,5 @@
 // Binaries without .symtab and DWARF (-ldflags='-s -w'): everything gort needs is recovered from
-// the pclntab, the code and gort's offsets table, and must equal what the unstripped build of
+// the pclntab, the code, the type descriptors and gort's offsets table, and must equal what the unstripped build of
 // the same program (same addresses: -s -w drops only non-loaded sections) says — for plain, PIE
 // and cgo builds of every toolchain present.
 #include <gtest/gtest.h>

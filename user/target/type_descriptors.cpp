@@ -110,20 +110,20 @@ std::optional<DescribedStruct> type_descriptors__struct(const GoBinary &bin, std
 			continue;
 		Decoded d = disasm__function(bin, *f);
 		// ABIInternal passes newobject's *_type in RAX: the last `lea rax, [rip+X]` before the call.
-		std::optional<uint64_t> rax;
+		uint64_t rax = 0;  // 0: no type descriptor address in RAX
 		for (size_t i = 0; i < d.size(); i++) {
 			const cs_insn &in = d[i];
 			const cs_x86 &x = in.detail->x86;
 			if (in.id == X86_INS_LEA && x.op_count == 2 && x.operands[0].type == X86_OP_REG &&
 			    x.operands[0].reg == X86_REG_RAX) {
-				rax = disasm__rip_operand(in, 1);
+				rax = disasm__rip_operand(in, 1).value_or(0);
 				continue;
 			}
 			if (disasm__call_target(in) != newobject->addr || !rax)
 				continue;
 			// Go 1.22+ allocates m as mPadded{m; pad}: the m is its field at offset 0.
-			std::vector<uint64_t> candidates{*rax};
-			if (auto outer = struct_fields(bin, *rax))
+			std::vector<uint64_t> candidates{rax};
+			if (auto outer = struct_fields(bin, rax))
 				candidates.insert(candidates.end(), outer->at_zero.begin(), outer->at_zero.end());
 			for (uint64_t desc : candidates) {
 				auto fields = struct_fields(bin, desc);
@@ -131,7 +131,7 @@ std::optional<DescribedStruct> type_descriptors__struct(const GoBinary &bin, std
 							  [&](auto n) { return fields->offsets.count(n) > 0; }))
 					return DescribedStruct{desc, std::string(fn), std::move(fields->offsets)};
 			}
-			rax.reset();
+			rax = 0;
 		}
 	}
 	return std::nullopt;

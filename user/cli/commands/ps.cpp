@@ -59,7 +59,7 @@ std::vector<GoProcess> go_processes()
 			// /proc/PID/exe reaches the binary even in another mount namespace (containers)
 			// or after it was deleted or replaced on disk.
 			auto bin = target::GoBinary::open(fmt::format("/proc/{}/exe", pid));
-			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}};
+			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}, {}};
 			try {
 				auto layout = target::runtime_layout__inspect(*bin);
 				p.probes = std::move(layout.probes);
