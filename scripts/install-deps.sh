@@ -32,18 +32,23 @@ apt-get install -y -qq --no-install-recommends -t bookworm-backports \
 
 # Newer Go toolchains from trixie/sid: a private apt state dir (its own sources, lists and cache),
 # `apt-get download`, then `dpkg -x` into .toolchains/. Nothing of it touches /etc/apt.
-fetch_go() { # suite version...
-  local suite=$1; shift
+apt_private() { # suite: sets opts=(...) for apt-get on a private state dir of that suite
+  local suite=$1
   local state="$here/.toolchains/apt-$suite"
   mkdir -p "$state/lists/partial" "$state/archives/partial" "$state/debs"
   cat > "$state/sources.list" <<SRC
 deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main
 SRC
-  local opts=(-o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
-              -o Dir::State::Lists="$state/lists" -o Dir::Cache::Archives="$state/archives"
-              -o Dir::State::Status=/dev/null -o APT::Architecture=amd64
-              -o APT::Sandbox::User=root)
+  opts=(-o Dir::Etc::SourceList="$state/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$state/lists" -o Dir::Cache::Archives="$state/archives"
+        -o Dir::State::Status=/dev/null -o APT::Architecture=amd64
+        -o APT::Sandbox::User=root)
   apt-get "${opts[@]}" update -qq
+}
+fetch_go() { # suite version...
+  local suite=$1; shift
+  local state="$here/.toolchains/apt-$suite"
+  apt_private "$suite"
   for v in "$@"; do
     local dest="$here/.toolchains/go$v"
     if [ -x "$dest/usr/lib/go-$v/bin/go" ]; then continue; fi
@@ -54,6 +59,22 @@ SRC
     "$dest/usr/lib/go-$v/bin/go" version
   done
 }
+# Go programs built by Debian (stripped, by whatever Go patch release sid had then), unpacked
+# into .toolchains/apps/<package>/ and never installed: tests/e2e/test_debian_binary.py traces
+# them against their own /metrics.
+fetch_app() { # suite package...
+  local suite=$1; shift
+  local state="$here/.toolchains/apt-$suite"
+  apt_private "$suite"
+  for p in "$@"; do
+    local dest="$here/.toolchains/apps/$p"
+    if [ -d "$dest/usr/bin" ]; then continue; fi
+    ( cd "$state/debs" && rm -f "$p"_*.deb && apt-get "${opts[@]}" download "$p" )
+    rm -rf "$dest"; mkdir -p "$dest"
+    dpkg -x "$state/debs/$p"_*.deb "$dest"
+  done
+}
 fetch_go trixie 1.24
 fetch_go sid 1.26 1.27
+fetch_app sid prometheus-node-exporter prometheus-pushgateway
 echo "install-deps: done"

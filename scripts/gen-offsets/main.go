@@ -15,8 +15,8 @@ import (
 	"strings"
 )
 
-// Keep in sync with user/target/offsets_table.cpp (kOffsetsNeeded): every member gort reads
-// from a binary without DWARF.
+// Every member gort reads from a binary without DWARF (user/target/runtime_layout.cpp,
+// goroutine_snapshot.cpp).
 var needed = map[string][]string{
 	"runtime.g":          {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason"},
 	"runtime.m":          {"g0", "curg", "preemptoff"},

@@ -9,11 +9,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "support/child.h"
 #include "support/go_build.h"
 #include "support/traced_run.h"
 #include "user/target/go_binary.h"
+#include "user/target/offsets_table.h"
 
 using gort::testing::GoToolchain;
 
@@ -90,6 +92,24 @@ TEST_P(Variants, FiguresEqualTheProgramsOwn)
 	EXPECT_TRUE(seen);
 }
 
+// With gort's offsets table switched off (GORT_OFFSETS_TABLE=off), the binaries without DWARF
+// are traced from what they carry themselves (type descriptors, code): still exact.
+TEST_P(Variants, WithoutTheOffsetsTableStillExact)
+{
+	const auto &[tc, v] = GetParam();
+	if (v.name.find("stripped") == std::string::npos)
+		GTEST_SKIP() << "has DWARF";
+	if (v.needs_cc && !have_cc())
+		GTEST_SKIP() << "no C compiler for cgo";
+	std::string bin = gort::testing::go_build(tc, v.program, v.flags);
+	struct TableOff {
+		TableOff() { setenv("GORT_OFFSETS_TABLE", "off", 1); }
+		~TableOff() { unsetenv("GORT_OFFSETS_TABLE"); }
+	} off;
+	ASSERT_TRUE(gort::target::offsets_table__builtin().empty());
+	gort::testing::expect_figures_equal_the_programs_own(gort::testing::traced_run({bin}));
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryToolchain, Variants,
 			 ::testing::Combine(::testing::ValuesIn(gort::testing::go_toolchains()), ::testing::ValuesIn(variants())),
 			 param_name);
@@ -104,6 +124,32 @@ TEST(Deleted, BinaryDeletedAfterStartIsTraced)
 	std::filesystem::copy_file(built, copy, std::filesystem::copy_options::overwrite_existing);
 	auto run = gort::testing::traced_run({copy}, [&](pid_t) { std::filesystem::remove(copy); });
 	EXPECT_FALSE(std::filesystem::exists(copy));
+	gort::testing::expect_figures_equal_the_programs_own(run);
+}
+
+// A stripped binary that says it was built by go1.99.N, a release no table knows (the version
+// string patched in a copy, same length): traced from its type descriptors alone, exactly.
+TEST(UnknownVersion, NewerThanAnythingKnownIsTracedExactly)
+{
+	const auto &tc = gort::testing::go_toolchains().back();
+	std::string built = gort::testing::go_build(tc, "groundtruth", {"-ldflags=-s -w"});
+	std::string real = gort::target::GoBinary::open(built)->build_info().version.raw;
+	std::string fake = "go1.99" + real.substr(real.find('.', real.find('.') + 1));
+	std::ifstream in(built, std::ios::binary);
+	std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	size_t at = bytes.find(real);
+	ASSERT_NE(at, std::string::npos);
+	for (; at != std::string::npos; at = bytes.find(real, at))
+		bytes.replace(at, real.size(), fake);
+	std::string copy = std::string(GORT_BUILD_DIR) + "/workloads/groundtruth-go1.99-" + std::to_string(getpid());
+	{
+		std::ofstream out(copy, std::ios::binary | std::ios::trunc);
+		out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+	}
+	std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
+	ASSERT_EQ(gort::target::GoBinary::open(copy)->build_info().version.raw, fake);
+	auto run = gort::testing::traced_run({copy});
+	std::filesystem::remove(copy);
 	gort::testing::expect_figures_equal_the_programs_own(run);
 }
 

@@ -24,7 +24,10 @@ SiteNames BinarySymbols::resolve(uint64_t startpc_rt, uint64_t gopc_rt) const
 	n.function = binary_->start_function(startpc);
 	if (n.function.empty())
 		n.function = fmt::format("{:#x}", startpc_rt);
-	if (gopc_rt) {
+	// The main goroutine (runtime.main, started by rt0_go through newproc) has no "created by"
+	// line in the runtime's own traceback (traceback.go printcreatedby: goid 1 is skipped).
+	bool main_goroutine = start && start->name == "runtime.main";
+	if (gopc_rt && !main_goroutine) {
 		// gopc is the return address of the call into newproc; like the runtime's "created by"
 		// traceback, look up the instruction before it to get the go statement's line.
 		target::SourceLocation loc = binary_->locate(gopc_rt - load_bias_ - 1);

@@ -11,8 +11,6 @@
 #include <libelf.h>
 #include <unistd.h>
 
-#include <capstone/capstone.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +20,7 @@
 #include <unordered_map>
 
 #include "user/common/error.h"
+#include "user/target/disasm.h"
 #include "user/target/pclntab.h"
 
 namespace gort::target {
@@ -49,28 +48,6 @@ using DwarfPtr = std::unique_ptr<Dwarf, DwarfDeleter>;
 struct Segment {
 	uint64_t vaddr, memsz, offset, filesz, align;
 	uint32_t flags;
-};
-
-// One capstone handle, closed on every path.
-struct Capstone {
-	csh handle = 0;
-	bool ok = false;
-	Capstone() { ok = cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK; }
-	~Capstone()
-	{
-		if (ok)
-			cs_close(&handle);
-	}
-};
-
-struct Insns {
-	cs_insn *insn = nullptr;
-	size_t count = 0;
-	~Insns()
-	{
-		if (insn)
-			cs_free(insn, count);
-	}
 };
 
 struct Symbol {
@@ -853,19 +830,10 @@ namespace {
 // The first function a `go` wrapper calls directly (e8 rel32) outside the runtime, or "".
 std::string wrapper__first_call(const GoBinary &bin, const Function &f)
 {
-	auto code = bin.read(f.addr, f.size);
-	Capstone cs;
-	if (!code || !cs.ok)
-		return {};
-	Insns d;
-	d.count = cs_disasm(cs.handle, code->data(), code->size(), f.addr, 0, &d.insn);
-	for (size_t i = 0; i < d.count; i++) {
-		const cs_insn &insn = d.insn[i];
-		if (insn.size != 5 || insn.bytes[0] != 0xe8)
-			continue;
-		int32_t rel;
-		memcpy(&rel, insn.bytes + 1, 4);
-		const Function *callee = bin.function_at(insn.address + 5 + static_cast<int64_t>(rel));
+	Decoded d = disasm__function(bin, f);
+	for (size_t i = 0; i < d.size(); i++) {
+		auto target = disasm__call_target(d[i]);
+		const Function *callee = target ? bin.function_at(*target) : nullptr;
 		if (callee && callee->name.rfind("runtime.", 0) != 0)
 			return callee->name;
 	}

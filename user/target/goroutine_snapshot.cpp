@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "user/common/error.h"
 #include "user/target/runtime_globals.h"
 
@@ -21,19 +23,21 @@ constexpr uint64_t MAX_GS = 10'000'000;
 
 std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias)
 {
-	// DWARF offsets, or gort's table for this Go version (throws the refusal if neither).
+	// DWARF offsets, else derived from the binary, else gort's table for this minor version.
 	StructOffsets offs = StructOffsets::of(bin);
 	auto allgs = runtime_globals__allgs(bin, offs);
 	if (!allgs)
 		throw UserError(ExitCode::unsupported, bin.path() + ": cannot find runtime.allgs (no symbol, and "
 								    "runtime.allgadd does not show it); rebuild without -ldflags=-s");
-	auto goid = offs.get("runtime.g", "goid");
-	auto status = offs.get("runtime.g", "atomicstatus");
-	auto startpc = offs.get("runtime.g", "startpc");
-	auto gopc = offs.get("runtime.g", "gopc");
-	if (!goid || !status || !startpc || !gopc)
-		throw UserError(ExitCode::unsupported, bin.path() + ": no offsets of runtime.g's goid, atomicstatus, "
-								    "startpc and gopc; rebuild without -ldflags=-w");
+	std::optional<uint32_t> goid, status, startpc, gopc;
+	for (auto [member, out] : {std::pair{"goid", &goid}, {"atomicstatus", &status}, {"startpc", &startpc}, {"gopc", &gopc}}) {
+		ResolvedOffset r = offs.resolve("runtime.g", member);
+		if (!r.value)
+			throw UserError(ExitCode::unsupported, fmt::format("{} ({}): cannot read goroutines without the offset of {}; "
+									   "rebuild it without -ldflags='-s -w' or update gort",
+									   bin.path(), bin.build_info().version.raw, r.problem));
+		*out = r.value;
+	}
 
 	// allgs is a []*g {ptr, len, cap}; allglen is the count published for lock-free readers
 	// (proc.go allgadd: it is stored after the slice is updated), so prefer it when present.

@@ -1,74 +1,147 @@
 #include "user/target/offsets_table.h"
 
-#include <tuple>
+#include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
-#include "user/common/error.h"
+#include "user/target/runtime_globals.h"
+#include "user/target/type_descriptors.h"
 
 namespace gort::target {
+
+namespace {
+
+bool table_switched_off()
+{
+	const char *v = getenv("GORT_OFFSETS_TABLE");
+	return v && strcmp(v, "off") == 0;
+}
+
+// A member derived from the binary itself: the type descriptor of g/m/p, or for the members of
+// runtime.work and runtime.memstats that gort reads, the address the code stores to minus the
+// global's symbol (no symbol in a stripped binary: then only the address is known, which
+// runtime_layout uses directly).
+ResolvedOffset derived(const GoBinary &bin, std::string_view type, std::string_view member)
+{
+	ResolvedOffset r;
+	if (auto d = type_descriptors__struct(bin, type)) {
+		auto it = d->fields.find(member);
+		if (it != d->fields.end()) {
+			r.value = it->second;
+			r.source = OffsetSource::type_descriptor;
+			r.origin = fmt::format("type descriptor (new({}) in {})", type.substr(type.find('.') + 1), d->found_in);
+		}
+		return r;
+	}
+	std::optional<uint64_t> field, base;
+	if (type == "runtime.workType" && member == "pauseStart") {
+		field = runtime_globals__pause_start_field(bin);
+		base = bin.symbol("runtime.work");
+	} else if (type == "runtime.mstats" && member == "last_gc_nanotime") {
+		field = runtime_globals__last_gc_nanotime_field(bin);
+		base = bin.symbol("runtime.memstats");
+	}
+	if (field && base && *field >= *base) {
+		r.value = static_cast<uint32_t>(*field - *base);
+		r.source = OffsetSource::instructions;
+		r.origin = "instructions";
+	}
+	return r;
+}
+
+} // namespace
 
 const OffsetsTable &offsets_table__builtin()
 {
 	static const OffsetsTable table = {
 #include "data/go_offsets.inc"
 	};
-	return table;
+	static const OffsetsTable none;
+	return table_switched_off() ? none : table;
+}
+
+const OffsetsRow *offsets_table__row(const OffsetsTable &table, const GoVersion &v)
+{
+	const OffsetsRow *same_minor = nullptr;
+	for (const auto &row : table) {
+		if (row.version == v.raw)
+			return &row;
+		GoVersion r = go_version__parse(row.version);
+		if (r.major == v.major && r.minor == v.minor)
+			same_minor = &row;
+	}
+	return same_minor;
+}
+
+std::string offset_source__name(OffsetSource s)
+{
+	switch (s) {
+	case OffsetSource::none: return "none";
+	case OffsetSource::dwarf: return "DWARF";
+	case OffsetSource::type_descriptor: return "type descriptor";
+	case OffsetSource::instructions: return "instructions";
+	case OffsetSource::table: return "table";
+	}
+	return "?";
 }
 
 StructOffsets StructOffsets::of(const GoBinary &bin, const OffsetsTable &table)
 {
 	StructOffsets s;
-	const BuildInfo &info = bin.build_info();
-	const GoVersion &v = info.version;
-	if (info.has_dwarf) {
-		// The version's row too, if there is one: a damaged DWARF (a corrupted or altered file)
-		// that lacks a member is answered by the table, which real toolchains' DWARF generated.
-		s.bin_ = &bin;
-		for (const auto &row : table)
-			if (row.version == v.raw)
-				s.row_ = &row;
-		return s;
-	}
-	auto key = [](const GoVersion &x) { return std::tuple(x.major, x.minor, x.patch); };
-	const OffsetsRow *newest = nullptr;
-	for (const auto &row : table) {
-		if (row.version == v.raw) {
-			s.row_ = &row;
-			return s;
-		}
-		if (!newest || key(go_version__parse(row.version)) > key(go_version__parse(newest->version)))
-			newest = &row;
-	}
-	std::string prefix = fmt::format("{} ({}): no DWARF (built with -ldflags=-w or stripped), and ", bin.path(), v.raw);
-	if (!newest)
-		throw UserError(ExitCode::unsupported, prefix + "gort's offsets table is empty; rebuild without -s -w");
-	if (key(v) > key(go_version__parse(newest->version)))
-		throw UserError(ExitCode::unsupported,
-				prefix + fmt::format("{} is newer than gort's offsets table (up to {}); rebuild without -s -w or "
-						     "update gort",
-						     v.raw, newest->version));
-	std::string same_minor;
-	for (const auto &row : table)
-		if (go_version__parse(row.version).minor == v.minor && go_version__parse(row.version).major == v.major)
-			same_minor += (same_minor.empty() ? "" : ", ") + row.version;
-	throw UserError(ExitCode::unsupported,
-			prefix + fmt::format("{} is not in gort's offsets table ({}); rebuild without -s -w, or add it "
-					     "with scripts/gen-offsets-table.sh",
-					     v.raw, same_minor.empty() ? "no Go 1." + std::to_string(v.minor) + " release" : "it has " + same_minor));
+	s.bin_ = &bin;
+	s.row_ = offsets_table__row(table, bin.build_info().version);
+	return s;
 }
+
+bool StructOffsets::from_dwarf() const { return bin_ && bin_->build_info().has_dwarf; }
 
 std::optional<uint32_t> StructOffsets::get(std::string_view type, std::string_view member) const
 {
-	if (bin_)
-		if (auto off = bin_->member_offset(type, member))
-			return off;
-	if (!row_)
-		return std::nullopt;
-	auto it = row_->offsets.find(std::string(type) + "." + std::string(member));
-	if (it == row_->offsets.end())
-		return std::nullopt;
-	return it->second;
+	return resolve(type, member).value;
+}
+
+ResolvedOffset StructOffsets::resolve(std::string_view type, std::string_view member) const
+{
+	std::string key = fmt::format("{}.{}", type, member);
+	if (auto it = cache_.find(key); it != cache_.end())
+		return it->second;
+	const GoVersion &v = bin_->build_info().version;
+	// Every source that has the member: the first is trusted, the others must agree with it.
+	std::vector<ResolvedOffset> found;
+	if (bin_->build_info().has_dwarf)
+		if (auto d = bin_->member_offset(type, member))
+			found.push_back({d, OffsetSource::dwarf, "DWARF", ""});
+	if (auto d = derived(*bin_, type, member); d.value)
+		found.push_back(d);
+	if (row_) {
+		auto it = row_->offsets.find(key);
+		if (it != row_->offsets.end()) {
+			GoVersion rv = go_version__parse(row_->version);
+			found.push_back({it->second, OffsetSource::table, fmt::format("table go{}.{}", rv.major, rv.minor), ""});
+		}
+	}
+	ResolvedOffset r;
+	if (found.empty()) {
+		r.problem = fmt::format("{}: not in {}, {}", key,
+					bin_->build_info().has_dwarf ? "its DWARF" : "DWARF (there is none)",
+					row_ ? "not derivable from the binary, not in gort's table"
+					     : fmt::format("not derivable from the binary, and gort's offsets table has no Go {}.{} row",
+							   v.major, v.minor));
+	} else {
+		r = found.front();
+		for (size_t i = 1; i < found.size(); i++)
+			r.origin += " = " + found[i].origin;
+		for (const auto &other : found)
+			if (other.value != r.value) {
+				r.problem = fmt::format("{}: {} says {}, {} says {}", key, r.origin, *r.value, other.origin,
+							*other.value);
+				r.value.reset();
+				r.source = OffsetSource::none;
+				break;
+			}
+	}
+	return cache_.emplace(std::move(key), std::move(r)).first->second;
 }
 
 } // namespace gort::target

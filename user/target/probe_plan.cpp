@@ -6,49 +6,17 @@
 // (branch_setup_xol_ops). Emulated hits cost ~1 µs here, single-stepped ones ~13 µs (notes §10).
 #include "user/target/probe_plan.h"
 
-#include <capstone/capstone.h>
 
 #include <algorithm>
 #include <cstring>
 #include <optional>
 
 #include "user/common/error.h"
+#include "user/target/disasm.h"
 
 namespace gort::target {
 
 namespace {
-
-struct Capstone {
-	csh handle = 0;
-	Capstone()
-	{
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
-			throw UserError(ExitCode::failure, "capstone cannot open an x86-64 disassembler");
-		cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
-	}
-	~Capstone() { cs_close(&handle); }
-	Capstone(const Capstone &) = delete;
-	Capstone &operator=(const Capstone &) = delete;
-};
-
-struct Insns {
-	cs_insn *insn = nullptr;
-	size_t count = 0;
-	Insns() = default;
-	Insns(const Insns &) = delete;
-	Insns &operator=(const Insns &) = delete;
-	~Insns()
-	{
-		if (insn)
-			cs_free(insn, count);
-	}
-	const cs_insn &operator[](size_t i) const { return insn[i]; }
-};
-
-void disasm(const Capstone &cs, const std::vector<uint8_t> &code, uint64_t addr, size_t max, Insns &out)
-{
-	out.count = cs_disasm(cs.handle, code.data(), code.size(), addr, max, &out.insn);
-}
 
 // The kernel's x86_nops[] (arch/x86/kernel/alternative.c, P6 nops): only these exact byte
 // sequences are emulated as nops.
@@ -130,7 +98,7 @@ const char *reg_name(Reg r)
 // Does `in` write any of `live`? Capstone's implicit+explicit write set, plus — because
 // capstone 4's access tables have gaps — the first register operand of anything that is not
 // a pure compare/push/branch (mov rbx, ..; xor eax, eax; lea rcx, ..).
-std::optional<Reg> writes_live(const Capstone &cs, const cs_insn &in, const std::vector<Reg> &live)
+std::optional<Reg> writes_live(const Decoded &d, const cs_insn &in, const std::vector<Reg> &live)
 {
 	auto is_live = [&](unsigned r) -> std::optional<Reg> {
 		auto f = reg_family(r);
@@ -140,7 +108,7 @@ std::optional<Reg> writes_live(const Capstone &cs, const cs_insn &in, const std:
 	};
 	cs_regs rd, wr;
 	uint8_t nrd = 0, nwr = 0;
-	if (cs_regs_access(cs.handle, &in, rd, &nrd, wr, &nwr) == CS_ERR_OK)
+	if (cs_regs_access(d.handle(), &in, rd, &nrd, wr, &nwr) == CS_ERR_OK)
 		for (uint8_t i = 0; i < nwr; i++)
 			if (auto f = is_live(wr[i]))
 				return f;
@@ -170,9 +138,9 @@ std::string text_of(const cs_insn &in)
 // (stackguard0), or [r14+0x18] (stackguard1, for functions that may run on g0/systemstack),
 // preceded for big frames by `lea r12, [rsp-N]` (or mov/sub/jb), followed by jbe/jb to the
 // morestack call. Returns the index after that branch, or 0 when there is no check.
-size_t after_stack_check(const Capstone &, const Insns &d)
+size_t after_stack_check(const Decoded &d)
 {
-	for (size_t i = 0; i + 1 < d.count && i < 5; i++) {
+	for (size_t i = 0; i + 1 < d.size() && i < 5; i++) {
 		const cs_insn &in = d[i];
 		if (in.id != X86_INS_CMP)
 			continue;
@@ -218,12 +186,12 @@ Function need_function(const GoBinary &bin, std::string_view name)
 	return *f;
 }
 
-std::vector<uint8_t> code_of(const GoBinary &bin, const Function &f)
+Decoded decode(const GoBinary &bin, const Function &f, size_t max = 0)
 {
-	auto code = bin.read(f.addr, f.size);
-	if (!code)
-		throw UserError(ExitCode::unsupported, "cannot read the code of " + f.name + " from " + bin.path());
-	return *code;
+	Decoded d = disasm__function(bin, f, max);
+	if (!d.ok())
+		throw UserError(ExitCode::unsupported, "cannot decode the code of " + f.name + " from " + bin.path());
+	return d;
 }
 
 } // namespace
@@ -231,17 +199,14 @@ std::vector<uint8_t> code_of(const GoBinary &bin, const Function &f)
 AttachPoint probe_plan__entry(const GoBinary &bin, std::string_view function, const std::vector<Reg> &live)
 {
 	Function f = need_function(bin, function);
-	Capstone cs;
-	auto code = code_of(bin, f);
-	Insns d;
-	disasm(cs, code, f.addr, 24, d);
+	Decoded d = decode(bin, f, 24);
 	// The check's jbe runs twice when the stack grows (morestack re-enters the function from
 	// the top), so the probe goes after it: then it fires exactly once per call.
-	size_t start = after_stack_check(cs, d);
+	size_t start = after_stack_check(d);
 	std::string live_names;
 	for (Reg r : live)
 		live_names += (live_names.empty() ? "" : "/") + std::string(reg_name(r));
-	for (size_t i = 0; i < d.count; i++) {
+	for (size_t i = 0; i < d.size(); i++) {
 		const cs_insn &in = d[i];
 		if (i >= start && emulated(in)) {
 			std::string why = text_of(in) + (start ? " after the stack check" : " at function entry (no stack check)") +
@@ -251,7 +216,7 @@ AttachPoint probe_plan__entry(const GoBinary &bin, std::string_view function, co
 		}
 		if (i < start)
 			continue;
-		if (auto w = writes_live(cs, in, live)) {
+		if (auto w = writes_live(d, in, live)) {
 			// No emulated instruction before a live register dies (Go 1.19's prologue is
 			// `sub rsp; mov [rsp+N], rbp; lea rbp`, no push). The first instruction after the
 			// stack check still runs once per call with every register intact; it is merely
@@ -271,18 +236,11 @@ std::vector<AttachPoint> probe_plan__call_sites(const GoBinary &bin, std::string
 {
 	Function from = need_function(bin, caller);
 	Function to = need_function(bin, callee);
-	Capstone cs;
-	auto code = code_of(bin, from);
-	Insns d;
-	disasm(cs, code, from.addr, 0, d);
+	Decoded d = decode(bin, from);
 	std::vector<AttachPoint> out;
-	for (size_t i = 0; i < d.count; i++) {
+	for (size_t i = 0; i < d.size(); i++) {
 		const cs_insn &in = d[i];
-		if (kind_of(in) != Kind::call)
-			continue;
-		int32_t rel;
-		memcpy(&rel, in.bytes + 1, 4);
-		if (in.address + 5 + static_cast<int64_t>(rel) != to.addr)
+		if (kind_of(in) != Kind::call || disasm__call_target(in) != to.addr)
 			continue;
 		out.push_back(make_point(bin, from, in,
 					 "call " + to.name + ": emulated, argument registers are set for the callee"));
@@ -297,7 +255,6 @@ namespace {
 template <typename Visit>
 void for_each_call(const GoBinary &bin, std::string_view caller_prefix, const Function &to, Visit visit)
 {
-	Capstone cs;
 	for (const Function &f : bin.functions()) {
 		if (f.name.compare(0, caller_prefix.size(), caller_prefix) != 0)
 			continue;
@@ -316,15 +273,10 @@ void for_each_call(const GoBinary &bin, std::string_view caller_prefix, const Fu
 		}
 		if (!candidate)
 			continue;
-		Insns d;
-		disasm(cs, *code, f.addr, 0, d);
-		for (size_t i = 0; i < d.count; i++) {
+		Decoded d = disasm__code(code->data(), code->size(), f.addr);
+		for (size_t i = 0; i < d.size(); i++) {
 			const cs_insn &in = d[i];
-			if (kind_of(in) != Kind::call)
-				continue;
-			int32_t rel;
-			memcpy(&rel, in.bytes + 1, 4);
-			if (in.address + 5 + static_cast<int64_t>(rel) == to.addr)
+			if (kind_of(in) == Kind::call && disasm__call_target(in) == to.addr)
 				visit(f, d, i);
 		}
 	}
@@ -337,8 +289,8 @@ std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::stri
 {
 	Function to = need_function(bin, callee);
 	std::vector<AttachPoint> out;
-	for_each_call(bin, caller_prefix, to, [&](const Function &f, const Insns &d, size_t i) {
-		if (i + 1 >= d.count)
+	for_each_call(bin, caller_prefix, to, [&](const Function &f, const Decoded &d, size_t i) {
+		if (i + 1 >= d.size())
 			return;
 		const cs_insn &next = d[i + 1];
 		out.push_back(make_point(bin, f, next,
@@ -354,7 +306,7 @@ std::vector<std::string> probe_plan__string_arguments(const GoBinary &bin, std::
 	auto to = bin.function(callee);
 	if (!to)
 		return out;
-	for_each_call(bin, "", *to, [&](const Function &, const Insns &d, size_t call) {
+	for_each_call(bin, "", *to, [&](const Function &, const Decoded &d, size_t call) {
 		// A constant string argument is `lea rax, [rip+str]` and `mov ebx, len` among the
 		// instructions just before the call (ABIInternal: a string's ptr/len in RAX/RBX).
 		std::optional<uint64_t> ptr, len;

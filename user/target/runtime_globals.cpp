@@ -1,11 +1,11 @@
 #include "user/target/runtime_globals.h"
 
-#include <capstone/capstone.h>
-
 #include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
+
+#include "user/target/disasm.h"
 
 namespace gort::target {
 
@@ -16,6 +16,8 @@ struct RipRefs {
 	std::set<uint64_t> xchg;   // those written by XCHG (sync/atomic stores on amd64)
 	std::vector<uint64_t> order;  // every reference, in instruction order
 	std::set<uint64_t> cmp;    // those compared by CMP
+	std::set<uint64_t> xchg8;  // 8-byte XCHG stores (atomic.Store64)
+	std::set<uint64_t> load8;  // 8-byte MOV loads into a register (atomic.Load64 and plain reads)
 };
 
 // How far apart (in references) the closest occurrences of all `addrs` are in `order`.
@@ -44,13 +46,10 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 	auto f = bin.function(function);
 	if (!f)
 		return std::nullopt;
-	auto code = bin.read(f->addr, f->size);
-	csh cs = 0;
-	if (!code || cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+	Decoded insn = disasm__function(bin, *f);
+	if (!insn.ok())
 		return std::nullopt;
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	cs_insn *insn = nullptr;
-	size_t n = cs_disasm(cs, code->data(), code->size(), f->addr, 0, &insn);
+	size_t n = insn.size();
 	RipRefs refs;
 	std::map<unsigned, uint64_t> lea;  // register -> the address last `lea reg, [rip+X]` put in it
 	for (size_t i = 0; i < n; i++) {
@@ -65,6 +64,11 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 				refs.order.push_back(addr);
 				if (insn[i].id == X86_INS_XCHG)
 					refs.xchg.insert(addr);
+				if (insn[i].id == X86_INS_XCHG && x.operands[k].size == 8)
+					refs.xchg8.insert(addr);
+				if (insn[i].id == X86_INS_MOV && k == 1 && x.operands[0].type == X86_OP_REG &&
+				    x.operands[k].size == 8)
+					refs.load8.insert(addr);
 				if (insn[i].id == X86_INS_CMP)
 					refs.cmp.insert(addr);
 				if (insn[i].id == X86_INS_LEA && x.operands[0].type == X86_OP_REG)
@@ -73,12 +77,11 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 				   lea.count(mem.base)) {
 				// `lea rdx, [rip+X]; xchg [rdx], rcx`: how 1.19 compiles an atomic store.
 				refs.xchg.insert(lea[mem.base]);
+				if (x.operands[k].size == 8)
+					refs.xchg8.insert(lea[mem.base]);
 			}
 		}
 	}
-	if (insn)
-		cs_free(insn, n);
-	cs_close(&cs);
 	return refs;
 }
 
@@ -182,6 +185,62 @@ std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const Str
 	// gcMarkTermination stores last_gc_unix and last_gc_nanotime and increments numgc.
 	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.mstats",
 			   {"last_gc_nanotime", "last_gc_unix", "numgc"});
+}
+
+std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin)
+{
+	// gcStart (1.19-1.21): `now := nanotime(); work.tSweepTerm = now; work.pauseStart = now`:
+	// right after the call to nanotime1, one register stored to two globals in a row, the
+	// second being pauseStart; gcMarkTermination reads it back (`now - work.pauseStart`).
+	auto f = bin.function("runtime.gcStart");
+	auto mark_term = rip_refs(bin, "runtime.gcMarkTermination");
+	if (!f || !mark_term)
+		return std::nullopt;
+	Decoded d = disasm__function(bin, *f);
+	auto store_of = [&](size_t i) -> std::optional<std::pair<uint64_t, unsigned>> {
+		const cs_x86 &x = d[i].detail->x86;
+		auto at = disasm__rip_operand(d[i], 0);
+		if (d[i].id != X86_INS_MOV || !at || x.op_count != 2 || x.operands[1].type != X86_OP_REG ||
+		    x.operands[0].size != 8)
+			return std::nullopt;
+		return std::pair{*at, static_cast<unsigned>(x.operands[1].reg)};
+	};
+	std::set<uint64_t> found;
+	for (size_t i = 0; i < d.size(); i++) {
+		auto target = disasm__call_target(d[i]);
+		const Function *callee = target ? bin.function_at(*target) : nullptr;
+		if (!callee || !callee->name.starts_with("runtime.nanotime"))
+			continue;
+		for (size_t k = i + 1; k + 1 < d.size() && k <= i + 8; k++) {
+			auto a = store_of(k), b = store_of(k + 1);
+			if (a && b && a->second == b->second && a->first != b->first && mark_term->all.count(b->first)) {
+				found.insert(b->first);
+				break;
+			}
+		}
+	}
+	if (found.size() != 1)
+		return std::nullopt;
+	return *found.begin();
+}
+
+std::optional<uint64_t> runtime_globals__last_gc_nanotime_field(const GoBinary &bin)
+{
+	// gcMarkTermination ends with atomic.Store64(&memstats.last_gc_unix, ...) and
+	// atomic.Store64(&memstats.last_gc_nanotime, now); of the 8-byte globals it stores
+	// atomically, only last_gc_nanotime is also loaded by gcTrigger.test (the forced-GC
+	// period check `now - memstats.last_gc_nanotime > forcegcperiod`).
+	auto mark_term = rip_refs(bin, "runtime.gcMarkTermination");
+	auto test = rip_refs(bin, "runtime.gcTrigger.test");
+	if (!mark_term || !test)
+		return std::nullopt;
+	std::vector<uint64_t> both;
+	for (uint64_t a : mark_term->xchg8)
+		if (test->load8.count(a))
+			both.push_back(a);
+	if (both.size() != 1)
+		return std::nullopt;
+	return both.front();
 }
 
 std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin)

@@ -29,6 +29,12 @@ std::optional<uint64_t> runtime_globals__work(const GoBinary &bin, const StructO
 std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const StructOffsets &offs,
 						  Lookup how = Lookup::symbol_first);
 
+// Link-time addresses of work.pauseStart and memstats.last_gc_nanotime (Go 1.19-1.21), decoded
+// from the code that stores and reads them, with no symbol and no offset: what a stripped binary
+// of a Go version gort has never seen still shows. nullopt when the code is not as expected.
+std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin);
+std::optional<uint64_t> runtime_globals__last_gc_nanotime_field(const GoBinary &bin);
+
 // runtime.stwReasonStrings (Go 1.21+): from .symtab, else found in the data segments as the
 // string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".
 std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin);

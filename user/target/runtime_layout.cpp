@@ -20,19 +20,46 @@ constexpr uint32_t kStwGCSweepTerm = 2;
 	throw UserError(ExitCode::unsupported, fmt::format("{} ({}): {}", bin.path(), bin.build_info().version.raw, why));
 }
 
-uint32_t required_offset(const GoBinary &bin, const StructOffsets &offs, std::string_view type, std::string_view member)
+uint32_t required_offset(const GoBinary &bin, const StructOffsets &offs, RuntimeLayout &layout, std::string_view type,
+			 std::string_view member)
 {
-	auto off = offs.get(type, member);
-	// A binary with DWARF that lacks a runtime struct member was damaged or altered after the
-	// build (every Go toolchain writes runtime.g's members), and its version is not in the table.
-	if (!off && offs.from_dwarf())
-		unsupported(bin, fmt::format("no offset for {}.{}: its DWARF is damaged or incomplete (the file was "
-					     "corrupted or altered after the build) and gort's offsets table has no row for "
-					     "its Go version; reinstall or rebuild the binary", type, member));
-	if (!off)
-		unsupported(bin, fmt::format("no offset for {}.{} in its version's row of gort's offsets table; rebuild "
-					     "it without -ldflags='-s -w'", type, member));
-	return *off;
+	ResolvedOffset r = offs.resolve(type, member);
+	// A binary whose DWARF lacks a runtime struct member that nothing else supplies was damaged
+	// or altered after the build (every Go toolchain writes runtime.g's members).
+	if (!r.value && offs.from_dwarf())
+		unsupported(bin, fmt::format("cannot trace without the offset of {}; its DWARF is damaged or incomplete "
+					     "(the file was corrupted or altered after the build): reinstall or rebuild it",
+					     r.problem));
+	if (!r.value)
+		unsupported(bin, fmt::format("cannot trace without the offset of {}; rebuild it without -ldflags='-s -w' "
+					     "or update gort",
+					     r.problem));
+	layout.offset_origins.push_back({fmt::format("{}.{}", type, member), *r.value, r.origin});
+	return *r.value;
+}
+
+// The link-time address of a member of a runtime global without a type descriptor (work,
+// memstats; Go 1.19-1.21): decoded from the code that uses it, and from the global's address
+// plus the member's offset when both are known. They must agree.
+uint64_t required_field(const GoBinary &bin, const StructOffsets &offs, RuntimeLayout &layout, std::string_view global,
+			std::string_view type, std::string_view member, std::optional<uint64_t> from_code,
+			std::optional<uint64_t> base)
+{
+	ResolvedOffset r = offs.resolve(type, member);
+	std::string name = fmt::format("runtime.{}.{}", global, member);
+	std::optional<uint64_t> from_offsets;
+	if (base && r.value)
+		from_offsets = *base + *r.value;
+	if (from_code && from_offsets && *from_code != *from_offsets)
+		unsupported(bin, fmt::format("cannot trace without {}: its code says {:#x}, {} + {} says {:#x}", name,
+					     *from_code, global, r.origin, *from_offsets));
+	if (!from_code && !from_offsets)
+		unsupported(bin, fmt::format("cannot trace without {}: the code that uses it is not as expected, and {}",
+					     name, r.value ? "runtime." + std::string(global) + " was not found" : r.problem));
+	uint64_t at = from_code ? *from_code : *from_offsets;
+	std::string origin = from_offsets ? r.origin + (from_code ? " = instructions" : "") : "instructions";
+	layout.offset_origins.push_back({name, at, origin});
+	return at;
 }
 
 std::vector<std::pair<uint64_t, uint64_t>> system_ranges(const GoBinary &bin)
@@ -112,16 +139,16 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &t
 	if (bin.functions().empty())
 		unsupported(bin, "neither a symbol table nor a readable .gopclntab; gort cannot find the runtime's "
 				 "functions (rebuild without -ldflags=-s)");
-	// Without DWARF (-w), offsets come from gort's table for this exact Go version.
+	// DWARF, else derived from the binary, else gort's table for this minor version.
 	StructOffsets offs = StructOffsets::of(bin, table);
 
 	RuntimeLayout layout;
-	layout.offsets.g_goid = required_offset(bin, offs, "runtime.g", "goid");
-	layout.offsets.g_startpc = required_offset(bin, offs, "runtime.g", "startpc");
-	layout.offsets.g_gopc = required_offset(bin, offs, "runtime.g", "gopc");
-	layout.offsets.g_m = required_offset(bin, offs, "runtime.g", "m");
-	layout.offsets.m_g0 = required_offset(bin, offs, "runtime.m", "g0");
-	layout.offsets.m_curg = required_offset(bin, offs, "runtime.m", "curg");
+	layout.offsets.g_goid = required_offset(bin, offs, layout, "runtime.g", "goid");
+	layout.offsets.g_startpc = required_offset(bin, offs, layout, "runtime.g", "startpc");
+	layout.offsets.g_gopc = required_offset(bin, offs, layout, "runtime.g", "gopc");
+	layout.offsets.g_m = required_offset(bin, offs, layout, "runtime.g", "m");
+	layout.offsets.m_g0 = required_offset(bin, offs, layout, "runtime.m", "g0");
+	layout.offsets.m_curg = required_offset(bin, offs, layout, "runtime.m", "curg");
 	layout.tls_g_offset = bin.tls_g_offset();
 	layout.system_ranges = system_ranges(bin);
 	layout.stw_reasons = runtime_globals__stw_reason_strings(bin);
@@ -169,13 +196,12 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &t
 		}
 		// GC pauses start at work.pauseStart and mark termination ends at
 		// memstats.last_gc_nanotime; without them the figures would not be the runtime's.
-		auto work = runtime_globals__work(bin, offs);
-		auto memstats = runtime_globals__memstats(bin, offs);
-		if (!work || !memstats)
-			unsupported(bin, fmt::format("cannot find runtime.{} in the binary; rebuild it without -ldflags='-s -w'",
-						     work ? "memstats" : "work"));
-		layout.work_pause_start = *work + required_offset(bin, offs, "runtime.workType", "pauseStart");
-		layout.last_gc_nanotime = *memstats + required_offset(bin, offs, "runtime.mstats", "last_gc_nanotime");
+		layout.work_pause_start = required_field(bin, offs, layout, "work", "runtime.workType", "pauseStart",
+							 runtime_globals__pause_start_field(bin),
+							 runtime_globals__work(bin, offs));
+		layout.last_gc_nanotime = required_field(bin, offs, layout, "memstats", "runtime.mstats", "last_gc_nanotime",
+							 runtime_globals__last_gc_nanotime_field(bin),
+							 runtime_globals__memstats(bin, offs));
 	}
 	add("world_starting",
 	    probe_plan__entry(bin, "runtime.startTheWorldWithSema", {Reg::rax, Reg::rbx, Reg::rcx, Reg::rdi}));

@@ -20,6 +20,15 @@ struct ProbeAttachment {
 	AttachPoint point;
 };
 
+// One struct offset (or, for globals' members, link-time address) gort traces with, and where
+// it came from: "DWARF", "type descriptor (new(g) in runtime.malg)", "instructions",
+// "table go1.21", or two agreeing sources joined by " = ".
+struct OffsetOrigin {
+	std::string name;  // "runtime.g.goid", "runtime.work.pauseStart"
+	uint64_t value = 0;
+	std::string origin;
+};
+
 struct RuntimeLayout {
 	gort_go_offsets offsets{};
 	int64_t tls_g_offset = -8;
@@ -33,11 +42,12 @@ struct RuntimeLayout {
 	// (GORT_STW_REASON_HASHED | runtime_layout__stw_reason_hash(text)).
 	std::map<uint32_t, std::string> stw_reason_texts;
 	std::vector<ProbeAttachment> probes;
+	std::vector<OffsetOrigin> offset_origins;
 };
 
 // Throws UserError(unsupported) naming what is missing and what would make it work.
-// Struct offsets come from the binary's DWARF, or without DWARF from `table` (gort's own by
-// default; tests pass a restricted one to see the refusal).
+// Struct offsets come from the binary's DWARF, its type descriptors and code, or `table` (gort's
+// own by default; tests pass a restricted one to see the refusal), see offsets_table.h.
 RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &table = offsets_table__builtin());
 
 // runtime.isSystemGoroutine by name: started in "runtime.*" other than runtime.main.

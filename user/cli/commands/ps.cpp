@@ -30,6 +30,7 @@ struct GoProcess {
 	std::string why_not;
 	std::vector<target::ProbeAttachment> probes;
 	std::vector<std::string> probe_at;  // "runtime.goexit1+0x6", per probe
+	std::vector<target::OffsetOrigin> offsets;  // each offset traced with, and its source
 };
 
 std::vector<std::string> build_modes(const target::BuildInfo &b)
@@ -69,9 +70,11 @@ std::vector<GoProcess> go_processes(size_t &hidden)
 			// /proc/PID/exe reaches the binary even in another mount namespace (containers)
 			// or after it was deleted or replaced on disk.
 			auto bin = target::GoBinary::open(fmt::format("/proc/{}/exe", pid));
-			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}};
+			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}, {}};
 			try {
-				p.probes = target::runtime_layout__inspect(*bin).probes;
+				auto layout = target::runtime_layout__inspect(*bin);
+				p.probes = std::move(layout.probes);
+				p.offsets = std::move(layout.offset_origins);
 				for (const auto &pr : p.probes) {
 					auto f = bin->function(pr.point.function);
 					p.probe_at.push_back(fmt::format("{}+{:#x}", pr.point.function,
@@ -124,6 +127,10 @@ int ps__run(bool json, bool verbose)
 							  {"emulated", pr.point.emulated}, {"why", pr.point.why}});
 				}
 				e["attach_points"] = points;
+				nlohmann::json offsets = nlohmann::json::array();
+				for (const auto &o : p.offsets)
+					offsets.push_back({{"name", o.name}, {"value", o.value}, {"source", o.origin}});
+				e["offsets"] = offsets;
 			}
 			arr.push_back(e);
 		}
@@ -144,6 +151,12 @@ int ps__run(bool json, bool verbose)
 			fmt::format_to(o, "{:>8}  why not: {}\n", "", text__escape(p.why_not));
 		if (!verbose || !p.traceable)
 			continue;
+		// Where each offset came from: DWARF, type descriptor, instructions, table go1.N.
+		for (const auto &o : p.offsets)
+			fmt::print("{:>8}    offset {:<34} {:<10} {}\n", "", o.name,
+				   o.name.starts_with("runtime.g.") || o.name.starts_with("runtime.m.") ? std::to_string(o.value)
+													: fmt::format("{:#x}", o.value),
+				   o.origin);
 		for (size_t i = 0; i < p.probes.size(); i++) {
 			const auto &pt = p.probes[i].point;
 			fmt::format_to(o, "{:>8}    {:<22} {:<40} {:#x}  {:<28} {}  {}\n", "", p.probes[i].program,
