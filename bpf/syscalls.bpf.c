@@ -4,8 +4,9 @@
  * Why not sys_enter/sys_exit: attaching anything to those tracepoints sets
  * SYSCALL_WORK_SYSCALL_TRACEPOINT on every task of the machine, so every syscall of every process
  * takes the slow entry/exit path and runs the program (kernel/trace/trace_syscalls.c). Measured
- * here with `dd bs=1` (2 syscalls per byte): an EMPTY program on both costs +50 % CPU, gort's old
- * filtering one +60-80 %; filtering inside the program cannot help. Perf tracepoint events opened
+ * here with `dd bs=1` (2 syscalls per byte) on a quiet moment of this VM: an EMPTY program on both
+ * costs dd +50 % CPU, gort's previous filtering one +60-80 % (+13-18 % under the VM's usual load,
+ * scripts/bench-syscall-tax.sh); filtering inside the program cannot help. Perf tracepoint events opened
  * per traced thread do not help either: a BPF program on a perf tracepoint runs whenever the
  * tracepoint fires, whatever task the perf event was opened for (perf_trace_run_bpf_submit runs
  * the prog array before looking at the event list), and the slow syscall path stays on for all.
