@@ -1,10 +1,40 @@
-/* Slow syscalls of traced processes, split into goroutine syscalls and the runtime's own waits.
+/* Slow syscalls of traced processes, split into goroutine syscalls and the runtime's own waits,
+ * seen from the scheduler so that processes gort does not trace pay nothing per syscall.
  *
- * Facts relied on (../shared/notes/go-runtime.md §3.2):
- *  - a syscall runs entirely on one thread, so enter/exit pair by thread id;
- *  - the thread's current g is *(fs_base + tls_g_offset) (-8 unless cgo's C code owns TLS);
- *  - on g0 (g == g.m.g0) the runtime is waiting for itself (futex sleeps, netpoll, sysmon's
- *    usleep): not a goroutine syscall. Otherwise the g is the goroutine that made the call.
+ * Why not sys_enter/sys_exit: attaching anything to those tracepoints sets
+ * SYSCALL_WORK_SYSCALL_TRACEPOINT on every task of the machine, so every syscall of every process
+ * takes the slow entry/exit path and runs the program (kernel/trace/trace_syscalls.c). Measured
+ * here with `dd bs=1` (2 syscalls per byte) on a quiet moment of this VM: an EMPTY program on both
+ * costs dd +50 % CPU, gort's previous filtering one +60-80 % (+13-18 % under the VM's usual load,
+ * scripts/bench-syscall-tax.sh); filtering inside the program cannot help. Perf tracepoint events opened
+ * per traced thread do not help either: a BPF program on a perf tracepoint runs whenever the
+ * tracepoint fires, whatever task the perf event was opened for (perf_trace_run_bpf_submit runs
+ * the prog array before looking at the event list), and the slow syscall path stays on for all.
+ *
+ * What this does instead: a syscall slower than the threshold blocks its thread, and a blocked
+ * thread leaves the CPU through sched_switch, which fires per context switch (rare next to
+ * syscalls: `dd bs=1` makes millions of syscalls and a handful of switches). So:
+ *  - switch-out of a traced thread blocked INSIDE a syscall handler: note the time, the syscall
+ *    and, while its memory is still the current one, its g (kind, goid, creation site);
+ *  - switch-in of that thread: the off-CPU stretch is the slow part of the syscall; if it reaches
+ *    the threshold it is counted exactly as before (per process/syscall/kind, and an event).
+ * What it measures: the time the thread was off the CPU inside the syscall (waiting and then
+ * waiting for a CPU), i.e. the syscall's duration minus the few microseconds it ran in the
+ * kernel before blocking and after waking. A syscall that reaches the threshold by running on the
+ * CPU without ever leaving it, or by several separate short waits, is not counted.
+ *
+ * Facts relied on (x86-64, arch/x86/entry/entry_64.S and common.c; ../shared/notes/go-runtime.md §3.2):
+ *  - entering by SYSCALL saves orig_ax = nr, ax = -ENOSYS, cx = ip and r11 = flags in the user
+ *    pt_regs; do_syscall_x64 overwrites ax with the return value when the handler returns. So
+ *    "orig_ax >= 0 && ax == -ENOSYS && cx == ip && r11 == flags" means: inside a syscall handler,
+ *    not in an exception (a page fault's orig_ax is its error code) and not already returning;
+ *  - sched_switch runs in the outgoing task's context (current == prev), so its user memory is
+ *    the current one: the g can be read then, not at switch-in;
+ *  - the thread's current g is *(fs_base + tls_g_offset); on g0 (g == g.m.g0) the runtime is
+ *    waiting for itself (futex sleeps, netpoll, sysmon's usleep): not a goroutine syscall.
+ * Threads come and go: the per-thread slot is task local storage, created on a traced thread's
+ * first blocking syscall and freed by the kernel with the thread, so nothing is keyed by a tid
+ * that can be reused and nothing needs cleaning when a process ends.
  */
 #include "gort.bpf.h"
 
@@ -13,12 +43,28 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set before load: syscalls shorter than this are not counted. */
 const volatile __u64 slow_syscall_ns = 1000000;
 
+#define NR_exit 60
+#define NR_exit_group 231
+#define ENOSYS 38
+
+/* A traced thread off the CPU inside a syscall. off_cpu_ns == 0: none. */
+struct syscall_block {
+	__u64 off_cpu_ns;
+	__u64 goid;
+	__u64 startpc;
+	__u64 gopc;
+	__u32 nr;
+	__u32 kind;
+	__u32 tgid;
+	__u32 _pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32); /* tid */
-	__type(value, struct gort_syscall_start);
-} syscall_starts SEC(".maps") __weak;
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct syscall_block);
+} syscall_blocks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -27,53 +73,55 @@ struct {
 	__type(value, struct gort_syscall_stats);
 } syscall_stats SEC(".maps") __weak;
 
-#define NR_exit 60
-#define NR_exit_group 231
-
-/* Raw tracepoints: attached by name with bpf_raw_tracepoint_open, so no tracefs is needed. */
-SEC("raw_tp/sys_enter")
-int BPF_PROG(syscall_enter, struct pt_regs *regs, long id)
+/* prev (== current) leaves the CPU: remember it if it is blocked inside a syscall handler. */
+static __always_inline void syscall__blocked(struct task_struct *prev)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	__u32 tgid = prev->tgid;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	if (!cfg || cfg->phase == GORT_PHASE_ATTACHING)
-		return 0;
-	if (id == NR_exit || id == NR_exit_group)
-		return 0; /* never returns */
-	struct gort_syscall_start s = {.ktime_ns = bpf_ktime_get_ns(), .nr = (__u32)id, .tgid = tgid};
-	bpf_map_update_elem(&syscall_starts, &tid, &s, BPF_ANY);
-	return 0;
-}
-
-SEC("raw_tp/sys_exit")
-int BPF_PROG(syscall_exit, struct pt_regs *regs, long ret)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	struct gort_syscall_start *s = bpf_map_lookup_elem(&syscall_starts, &tid);
-	if (!s)
-		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	__u64 duration = now - s->ktime_ns;
-	__u32 nr = s->nr;
-	bpf_map_delete_elem(&syscall_starts, &tid);
-	if (duration < slow_syscall_ns)
-		return 0;
-
-	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
-	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st)
-		return 0;
-
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+		return;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+	if (!regs)
+		return;
+	long nr = (long)regs->orig_ax;
+	if (nr < 0 || nr == NR_exit || nr == NR_exit_group || (long)regs->ax != -ENOSYS ||
+	    regs->cx != regs->ip || regs->r11 != regs->flags)
+		return;
+	struct syscall_block *b = bpf_task_storage_get(&syscall_blocks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!b) {
+		proc_stats__lost(bpf_map_lookup_elem(&proc_stats, &tgid));
+		return;
+	}
+	__u64 fsbase = BPF_CORE_READ(prev, thread.fsbase);
 	__u64 g = user__read_u64(fsbase + cfg->tls_g_offset);
 	__u64 m = g ? user__read_u64(g + cfg->off.g_m) : 0;
 	__u64 g0 = m ? user__read_u64(m + cfg->off.m_g0) : 0;
-	__u32 kind = (!g || g == g0) ? GORT_SYSCALL_RUNTIME : GORT_SYSCALL_GOROUTINE;
+	b->kind = (!g || g == g0) ? GORT_SYSCALL_RUNTIME : GORT_SYSCALL_GOROUTINE;
+	if (b->kind == GORT_SYSCALL_GOROUTINE) {
+		b->goid = user__read_u64(g + cfg->off.g_goid);
+		b->startpc = user__read_u64(g + cfg->off.g_startpc);
+		b->gopc = user__read_u64(g + cfg->off.g_gopc);
+	}
+	b->nr = (__u32)nr;
+	b->tgid = tgid;
+	b->off_cpu_ns = bpf_ktime_get_ns();
+}
 
-	struct gort_syscall_key key = {.tgid = tgid, .nr = nr, .kind = kind};
+/* A thread noted by syscall__blocked is back on a CPU: count the stretch if it was slow. */
+static __always_inline void syscall__resumed(struct task_struct *next, struct syscall_block *b)
+{
+	__u64 duration = bpf_ktime_get_ns() - b->off_cpu_ns;
+	b->off_cpu_ns = 0;
+	if (duration < slow_syscall_ns)
+		return;
+	__u32 tgid = b->tgid;
+	/* Detached meanwhile: its entries are gone and it is no longer counted. */
+	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
+	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
+	if (!cfg || !st)
+		return;
+
+	struct gort_syscall_key key = {.tgid = tgid, .nr = b->nr, .kind = b->kind};
 	struct gort_syscall_stats *agg = bpf_map_lookup_elem(&syscall_stats, &key);
 	if (!agg) {
 		struct gort_syscall_stats zero = {};
@@ -88,22 +136,33 @@ int BPF_PROG(syscall_exit, struct pt_regs *regs, long ret)
 		proc_stats__lost(st);
 	}
 
-	if (kind == GORT_SYSCALL_RUNTIME) {
+	if (b->kind == GORT_SYSCALL_RUNTIME) {
 		__sync_fetch_and_add(&st->runtime_waits, 1);
-		return 0;
+		return;
 	}
 	__sync_fetch_and_add(&st->slow_syscalls, 1);
 	struct gort_syscall_event *ev = event__reserve(st, sizeof(*ev), GORT_EV_SLOW_SYSCALL, tgid);
 	if (!ev)
-		return 0;
+		return;
 	ev->duration_ns = duration;
-	ev->goid = user__read_u64(g + cfg->off.g_goid);
-	ev->startpc = user__read_u64(g + cfg->off.g_startpc);
-	ev->gopc = user__read_u64(g + cfg->off.g_gopc);
-	ev->tid = tid;
-	ev->nr = nr;
-	ev->kind = kind;
+	ev->goid = b->goid;
+	ev->startpc = b->startpc;
+	ev->gopc = b->gopc;
+	ev->tid = next->pid;
+	ev->nr = b->nr;
+	ev->kind = b->kind;
 	ev->_pad = 0;
 	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Runs on every context switch of the machine: for untraced tasks it costs one task-storage
+ * lookup (NULL: the task has none) and one procs lookup. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(syscall_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct syscall_block *b = bpf_task_storage_get(&syscall_blocks, next, 0, 0);
+	if (b && b->off_cpu_ns)
+		syscall__resumed(next, b);
+	syscall__blocked(prev);
 	return 0;
 }

@@ -148,13 +148,6 @@ struct gort_syscall_stats {
 	__u64 max_ns;
 };
 
-/* In-flight syscall of a traced thread (key: tid). */
-struct gort_syscall_start {
-	__u64 ktime_ns;
-	__u32 nr;
-	__u32 tgid; /* so user space can drop the slots of a process that ended */
-};
-
 /* Ring-buffer records. Every record starts with gort_event_header. */
 enum gort_event_kind {
 	GORT_EV_STW = 1,

@@ -83,7 +83,7 @@ TEST_P(TooOld, IsRefusedWithAReason)
 		EXPECT_EQ(e.code(), gort::ExitCode::unsupported);
 		EXPECT_NE(std::string(e.what()).find("1.19"), std::string::npos) << e.what();
 	}
-	EXPECT_EQ(session.link_count(), 2u) << "only the syscall tracepoints remain";
+	EXPECT_EQ(session.link_count(), 2u) << "only the sched_switch and sched_process_exec tracepoints remain";
 }
 
 INSTANTIATE_TEST_SUITE_P(OldToolchains, TooOld, ::testing::ValuesIn(toolchains_from(19, true)), gort::testing::toolchain_name);

@@ -60,7 +60,7 @@ class Info(gortlib.GortTestCase):
         for name, (status, detail) in checks.items():
             self.assertEqual(status, "ok", "%s: %s" % (name, detail))
         self.assertIn(os.uname().release, checks["kernel"][1])
-        for tp in ("sys_enter", "sys_exit", "sched_process_exec"):
+        for tp in ("sched_switch", "sched_process_exec"):
             self.assertIn(tp, checks["raw tracepoints"][1])
         self.assertIn("host PID namespace", checks["container"][1])
         self.assertEqual(r.stderr, "")

@@ -297,8 +297,9 @@ FeatureCheck check_uprobe_multi(uint64_t offset)
 	return c;
 }
 
-// The raw tracepoints gort opens by name (no tracefs needed): sys_enter/sys_exit for slow
-// syscalls (syscalls.bpf.c), sched_process_exec to follow new processes (processes.bpf.c).
+// The tracepoints gort opens by name (no tracefs needed): sched_switch for slow syscalls
+// (syscalls.bpf.c, as a BTF-typed raw tracepoint), sched_process_exec to follow exec
+// (processes.bpf.c).
 FeatureCheck check_raw_tracepoints()
 {
 	int fd = prog__load(BPF_PROG_TYPE_RAW_TRACEPOINT, trivial_prog);
@@ -307,11 +308,11 @@ FeatureCheck check_raw_tracepoints()
 		return failed("raw tracepoints", "loading a raw tracepoint program", -fd,
 			      "the kernel needs CONFIG_BPF_EVENTS");
 	std::string opened;
-	for (const char *tp : {"sys_enter", "sys_exit", "sched_process_exec"}) {
+	for (const char *tp : {"sched_switch", "sched_process_exec"}) {
 		Fd link(bpf_raw_tracepoint_open(tp, prog.get()));
 		if (!link.ok())
 			return failed("raw tracepoints", fmt::format("opening raw tracepoint {}", tp), errno,
-				      "the kernel needs CONFIG_FTRACE_SYSCALLS and its scheduler tracepoints");
+				      "the kernel needs its scheduler tracepoints (CONFIG_TRACEPOINTS)");
 		opened += fmt::format("{}{}", opened.empty() ? "" : ", ", tp);
 	}
 	return passed("raw tracepoints", "opened " + opened);

@@ -170,13 +170,14 @@ Tracer::~Tracer()
 
 void Tracer::attach_tracepoints()
 {
+	// Slow syscalls come from sched_switch, not sys_enter/sys_exit: those would put every syscall
+	// of every process on the machine on the slow path (see bpf/syscalls.bpf.c for the figures).
 	// process_exec always: without follow_exec it reports only the exec of a traced process.
-	std::vector<bpf_program *> progs{skel_->progs.syscall_enter, skel_->progs.syscall_exit,
-					 skel_->progs.process_exec};
+	std::vector<bpf_program *> progs{skel_->progs.syscall_switch, skel_->progs.process_exec};
 	for (bpf_program *prog : progs) {
 		LinkPtr link(bpf_program__attach(prog));
 		if (!link)
-			throw UserError(ExitCode::failure, fmt::format("cannot attach to the sys_enter/sys_exit/sched_process_exec raw tracepoints: {}",
+			throw UserError(ExitCode::failure, fmt::format("cannot attach to the sched_switch/sched_process_exec tracepoints: {}",
 								       std::strerror(errno)));
 		tracepoint_links_.push_back(std::move(link));
 	}
@@ -302,14 +303,7 @@ void Tracer::detach(pid_t pid)
 	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), of_process(pid));
 	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
 	clear_baseline(pid);
-	// Syscall start slots are keyed by thread; a thread that died inside a syscall left one.
-	int starts = bpf_map__fd(skel_->maps.syscall_starts);
-	std::vector<uint32_t> doomed;
-	for (auto &[tid, start] : map__collect<uint32_t, gort_syscall_start>(starts, [](uint32_t) { return true; }))
-		if (of_process(pid)(start))
-			doomed.push_back(tid);
-	for (uint32_t tid : doomed)
-		bpf_map_delete_elem(starts, &tid);
+	// The per-thread syscall slots are task storage: the kernel frees them with each thread.
 }
 
 int Tracer::poll(int timeout_ms)

@@ -18,8 +18,8 @@ namespace gort::session {
 
 std::string attach_summary__line(const AttachSummary &s)
 {
-	return fmt::format("gort: attached to PID {} ({}, {}, {} uprobes ({} on emulated instructions) and 2 syscall "
-			   "tracepoints, {} goroutines alive)",
+	return fmt::format("gort: attached to PID {} ({}, {}, {} uprobes ({} on emulated instructions) and the sched_switch "
+			   "tracepoint, {} goroutines alive)",
 			   s.pid, s.comm, s.go_version, s.uprobes, s.emulated, s.live_at_attach);
 }
 
