@@ -45,9 +45,10 @@ t::GoroutineInfo parked(uint64_t goid, uint64_t pc, int64_t wait_ns)
 	g.waiting = true;
 	g.wait_ns = wait_ns;
 	g.state = t::StackState::ok;
-	g.frames.push_back({"runtime.gopark", "/go/src/runtime/proc.go", 425, false, pc - 0x100, 0xce, false});
-	g.frames.push_back({"main.recv", "/src/main.go", 9, true, pc, 0x25, true});
-	g.frames.push_back({"main.worker", "/src/main.go", 12, false, pc, 0x25, true});
+	g.stack = std::make_shared<std::vector<t::GoFrame>>(std::vector<t::GoFrame>{
+		{"runtime.gopark", "/go/src/runtime/proc.go", 425, false, pc - 0x100, 0xce, false},
+		{"main.recv", "/src/main.go", 9, true, pc, 0x25, true},
+		{"main.worker", "/src/main.go", 12, false, pc, 0x25, true}});
 	g.created_by = {true, true, "main.main", "/src/main.go", 20, 0x3a, 1};
 	return g;
 }

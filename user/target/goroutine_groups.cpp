@@ -15,7 +15,7 @@ std::string stack_key(const GoroutineInfo &g, bool with_status)
 {
 	std::string key = with_status ? g.status : std::string();
 	key += '|';
-	for (const auto &f : g.frames)
+	for (const auto &f : g.frames())
 		if (!f.inlined)
 			key += fmt::format("{:x},", f.pc);
 	return key;

@@ -52,9 +52,13 @@ public:
 	std::vector<GoroutineRecord> read_all() const;
 	// One g again (for the stability check of a g read while it runs); false if unreadable.
 	bool read_one(uint64_t gp, GoroutineRecord &out) const;
+	// Many g's in few system calls; out[i] is valid where the result is true.
+	std::vector<bool> read_batch(const std::vector<uint64_t> &gps, std::vector<GoroutineRecord> &out) const;
 	bool has_stacks() const { return sched_ && stack_; }
 
 private:
+	void decode(uint64_t gp, const uint8_t *buf, GoroutineRecord &r) const;
+
 	const GoBinary &bin_;
 	const ProcessMemory &mem_;
 	uint64_t bias_;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <cstring>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -26,6 +27,8 @@ constexpr uint64_t STACK_READ_MAX = 256 << 10;
 // Bounds on a walk, against a stack that changes under it or is corrupt.
 constexpr int MAX_PHYSICAL_FRAMES = 4096;
 constexpr int MAX_INLINE_DEPTH = 256;
+// Bytes of each stack read in the batched first pass (a parked stack is mostly well under this).
+constexpr uint64_t STACK_PREFETCH = 2048;
 // How often a g that changed while read is read again before it is reported as changed.
 constexpr int READ_ATTEMPTS = 4;
 
@@ -196,24 +199,36 @@ struct GoroutineInspector::Impl {
 		return it->second;
 	}
 
+	// Where unwinding starts: traceback(^0, ^0, 0, gp) in tracebackothers uses the syscall
+	// context if there is one.
+	static std::pair<uint64_t, uint64_t> start_of(const GoroutineRecord &r)
+	{
+		return r.syscall_sp ? std::pair{r.syscall_pc, r.syscall_sp} : std::pair{r.sched_pc, r.sched_sp};
+	}
+
 	// Unwinds one g from its saved context. Stale (if the g runs meanwhile) but never unbounded.
-	StackState unwind(const GoroutineRecord &r, std::vector<SymFrame> &frames)
+	// `pre`: the stack's first bytes from sp, already read (a batch read), or empty.
+	// `frames` gets the (link pc << 1 | trap) of every physical frame: the symbolise() keys.
+	StackState unwind(const GoroutineRecord &r, std::vector<uint64_t> &frames, std::span<const uint8_t> pre = {})
 	{
 		frames.clear();
 		if (r.status == G_RUNNING)
 			return StackState::running;
 		if (r.status == G_COPYSTACK)
 			return StackState::changed;  // its stack is being moved right now
-		// traceback(^0, ^0, 0, gp) in tracebackothers: the syscall context if there is one.
-		uint64_t pc = r.syscall_sp ? r.syscall_pc : r.sched_pc;
-		uint64_t sp = r.syscall_sp ? r.syscall_sp : r.sched_sp;
+		auto [pc, sp] = start_of(r);
 		if (!pc || !sp)
 			return StackState::none;
 		if (sp < r.stack_lo || sp >= r.stack_hi)
 			return StackState::changed;
-		std::vector<uint8_t> stack(std::min(r.stack_hi - sp, STACK_READ_MAX));
-		if (!mem->read(sp, stack.data(), stack.size()))
-			return StackState::changed;
+		std::vector<uint8_t> own;
+		std::span<const uint8_t> stack = pre;
+		if (stack.empty()) {
+			own.resize(std::min(r.stack_hi - sp, STACK_READ_MAX));
+			if (!mem->read(sp, own.data(), own.size()))
+				return StackState::changed;
+			stack = own;
+		}
 		const uint64_t base = sp;
 		auto word = [&](uint64_t addr) -> std::optional<uint64_t> {
 			if (addr >= base && addr + 8 <= base + stack.size()) {
@@ -231,8 +246,8 @@ struct GoroutineInspector::Impl {
 			const PclnFunction *f = pclntab__function_at(*tab, lpc);
 			if (!f)
 				return StackState::truncated;
-			const auto &sym = symbolise(lpc, trap, *f);
-			frames.insert(frames.end(), sym.begin(), sym.end());
+			symbolise(lpc, trap, *f);
+			frames.push_back(lpc << 1 | (trap ? 1 : 0));
 			if (f->flag & FUNC_FLAG_TOP_FRAME)
 				return StackState::ok;  // runtime.goexit: where every goroutine's stack starts
 			auto delta = spdelta(lpc, *f);
@@ -251,6 +266,34 @@ struct GoroutineInspector::Impl {
 			sp = fp;
 		}
 		return StackState::truncated;
+	}
+
+	// The printed frames of a stack, built once per distinct stack and shared by every goroutine
+	// parked at it (100k goroutines at a few stacks cost a few frame lists, not 100k).
+	std::unordered_map<std::string, std::shared_ptr<const std::vector<GoFrame>>> stack_cache;
+
+	std::shared_ptr<const std::vector<GoFrame>> frames_of(const std::vector<uint64_t> &keys)
+	{
+		std::string key(reinterpret_cast<const char *>(keys.data()), keys.size() * sizeof(uint64_t));
+		auto [it, fresh] = stack_cache.try_emplace(std::move(key));
+		if (!fresh)
+			return it->second;
+		auto out = std::make_shared<std::vector<GoFrame>>();
+		bool first_shown = true;
+		std::string callee;
+		for (uint64_t k : keys)
+			for (const SymFrame &s : sym_cache.at(k)) {
+				GoFrame f = s.frame;
+				// traceback.go showframe at level 1, in order: whether anything was printed
+				// yet, and what the frame called (its inner neighbour, shown or not).
+				f.shown = goroutine_stacks__shown(s.raw, s.wrapper, first_shown, callee);
+				if (f.shown)
+					first_shown = false;
+				callee = s.raw;
+				out->push_back(std::move(f));
+			}
+		it->second = out;
+		return out;
 	}
 
 	std::string start_name(uint64_t startpc)
@@ -351,44 +394,78 @@ GoroutineDump GoroutineInspector::dump()
 			m.exited();
 		throw;
 	}
-	std::vector<SymFrame> frames;
-	size_t unreadable = 0;
-	for (const GoroutineRecord &first : recs) {
-		if (!goroutine__alive(first))
+	// Batched: the first bytes of every stack in one pass, then every g again in one pass; a g
+	// whose status or saved context moved between the two is read again on its own.
+	std::vector<size_t> live;
+	for (size_t i = 0; i < recs.size(); i++)
+		if (goroutine__alive(recs[i]))
+			live.push_back(i);
+	std::vector<size_t> pre_at(live.size(), 0), pre_len(live.size(), 0);
+	std::vector<ProcessMemory::Region> regions;
+	size_t total = 0;
+	for (size_t k = 0; k < live.size(); k++) {
+		const GoroutineRecord &r = recs[live[k]];
+		auto [pc, sp] = Impl::start_of(r);
+		if (r.status == G_RUNNING || !pc || !sp || sp < r.stack_lo || sp >= r.stack_hi)
 			continue;
-		GoroutineInfo gi;
-		GoroutineRecord r = first;
-		StackState state = StackState::changed;
-		bool stable = false;
-		for (int attempt = 0; attempt < READ_ATTEMPTS && !stable; attempt++) {
-			state = m.unwind(r, frames);
-			GoroutineRecord again;
-			if (!m.reader->read_one(r.g, again)) {
+		pre_at[k] = total;
+		pre_len[k] = std::min<uint64_t>(r.stack_hi - sp, STACK_PREFETCH);
+		total += pre_len[k];
+	}
+	std::vector<uint8_t> pre(total);
+	std::vector<size_t> region_of(live.size(), SIZE_MAX);
+	for (size_t k = 0; k < live.size(); k++)
+		if (pre_len[k]) {
+			region_of[k] = regions.size();
+			regions.push_back({Impl::start_of(recs[live[k]]).second, pre.data() + pre_at[k], pre_len[k]});
+		}
+	std::vector<bool> pre_ok = m.mem->read_many(regions);
+
+	std::vector<std::vector<uint64_t>> frames(live.size());
+	std::vector<StackState> states(live.size());
+	for (size_t k = 0; k < live.size(); k++) {
+		std::span<const uint8_t> mine;
+		if (region_of[k] != SIZE_MAX && pre_ok[region_of[k]])
+			mine = std::span<const uint8_t>(pre.data() + pre_at[k], pre_len[k]);
+		states[k] = m.unwind(recs[live[k]], frames[k], mine);
+	}
+	std::vector<uint64_t> gps;
+	for (size_t i : live)
+		gps.push_back(recs[i].g);
+	std::vector<GoroutineRecord> again;
+	std::vector<bool> again_ok = m.reader->read_batch(gps, again);
+
+	size_t unreadable = 0;
+	for (size_t k = 0; k < live.size(); k++) {
+		GoroutineRecord r = recs[live[k]];
+		StackState state = states[k];
+		std::vector<uint64_t> &fr = frames[k];
+		bool stable = again_ok[k] && same_context(r, again[k]);
+		if (!again_ok[k])
+			unreadable++;
+		else
+			r = again[k];
+		for (int attempt = 1; attempt < READ_ATTEMPTS && !stable && again_ok[k]; attempt++) {
+			state = m.unwind(r, fr);
+			GoroutineRecord next;
+			if (!m.reader->read_one(r.g, next)) {
 				unreadable++;
 				break;
 			}
-			stable = same_context(r, again);
-			r = again;
+			stable = same_context(r, next);
+			r = next;
 		}
 		if (!stable) {
 			state = StackState::changed;
-			frames.clear();
+			fr.clear();
 			d.changed++;
 		}
 		if (!goroutine__alive(r))
 			continue;  // it ended while read
+		GoroutineInfo gi;
 		gi.rec = r;
 		gi.state = state;
-		bool first_shown = true;
-		std::string callee;
-		for (auto &s : frames) {
-			GoFrame f = s.frame;
-			f.shown = goroutine_stacks__shown(s.raw, s.wrapper, first_shown, callee);
-			if (f.shown)
-				first_shown = false;
-			callee = s.raw;
-			gi.frames.push_back(std::move(f));
-		}
+		gi.stack = m.frames_of(fr);
 		m.describe(gi, d.taken_ns);
 		d.goroutines.push_back(std::move(gi));
 	}

@@ -54,7 +54,13 @@ struct GoroutineInfo {
 	bool system = false;      // runtime.isSystemGoroutine: runtime.Stack leaves it out
 	std::string start_function;
 	StackState state = StackState::none;
-	std::vector<GoFrame> frames;
+	// Innermost first; shared between goroutines with the same stack.
+	std::shared_ptr<const std::vector<GoFrame>> stack;
+	const std::vector<GoFrame> &frames() const
+	{
+		static const std::vector<GoFrame> none;
+		return stack ? *stack : none;
+	}
 	CreatedBy created_by;
 };
 

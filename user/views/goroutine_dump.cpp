@@ -43,7 +43,7 @@ void created_by(std::ostream &out, const GoroutineInfo &g, bool runtime)
 
 void frames(std::ostream &out, const GoroutineInfo &g, bool runtime)
 {
-	for (const auto &f : g.frames) {
+	for (const auto &f : g.frames()) {
 		if (!f.shown && !runtime)
 			continue;
 		// Arguments are not read: "(...)", the runtime's own notation for unknown ones.
@@ -100,7 +100,7 @@ nlohmann::json frame_json(const target::GoFrame &f)
 nlohmann::json goroutine_json(const GoroutineInfo &g, bool runtime)
 {
 	nlohmann::json frames = nlohmann::json::array();
-	for (const auto &f : g.frames)
+	for (const auto &f : g.frames())
 		if (f.shown || runtime)
 			frames.push_back(frame_json(f));
 	nlohmann::json j = {
@@ -170,7 +170,7 @@ void goroutine_dump__groups(std::ostream &out, const GoroutineDump &d, const std
 	for (const auto &grp : groups) {
 		const GoroutineInfo &g = d.goroutines[grp.members.front()];
 		out << grp.members.size() << " @";
-		for (const auto &f : g.frames)
+		for (const auto &f : g.frames())
 			if (!f.inlined)
 				out << fmt::format(" {:#x}", f.pc);
 		out << "  # [" << grp.status << "]";
@@ -181,7 +181,7 @@ void goroutine_dump__groups(std::ostream &out, const GoroutineDump &d, const std
 			out << "#\t" << state_name(g.state) << ": stack unavailable\n\n";
 			continue;
 		}
-		for (const auto &f : g.frames)
+		for (const auto &f : g.frames())
 			if (f.shown || runtime)
 				out << fmt::format("#\t{:#x}\t{}+{:#x}\t{}:{}\n", f.pc - (f.inlined ? 0 : 1), f.function, f.offset,
 						   f.file, f.line);
