@@ -165,6 +165,41 @@ class GoroutinesExact(gortlib.GortTestCase):
         self.assertIn("stable at 3", r.stdout)
 
 
+class TopWaits(gortlib.GortTestCase):
+    """`top --json`: per creation site, what its live goroutines wait on, from the census. At the
+    gate, the multiset of wait reasons over the user sites equals the runtime's own dump."""
+
+    def setUp(self):
+        super().setUp()
+        gortlib.require_root()
+        gortlib.require_gort()
+
+    def test_site_waits_equal_runtime_dump(self):
+        tcs = gortlib.toolchains()
+        for tc in (tcs[0], tcs[-1]) if len(tcs) > 1 else tcs:
+            with self.subTest(toolchain=tc.version):
+                prog = self.reaper.program(build_variant(tc, "default"), ["-stack-gate"])
+                prog.wait_line(lambda l: l == "stack-gate begin", what="stack-gate begin", timeout=60)
+                lines = []
+                while True:
+                    line = prog.wait_line(lambda l: True, what="the gate's dump", timeout=60)
+                    if line == "stack-gate end":
+                        break
+                    lines.append(line)
+                want = sorted(g["header"] for goid, g in parse_dump("\n".join(lines)).items() if goid != 1)
+                top = self.reaper.gort(["top", "-p", prog.pid, "--json", "--interval", "500ms"])
+                top.wait_attached()
+                snap = top.wait_json(lambda o: gortlib.process_in(o, prog.pid) is not None and any(
+                    s["waits"] for s in gortlib.process_in(o, prog.pid)["sites"]))
+                got = []
+                for s in gortlib.process_in(snap, prog.pid)["sites"]:
+                    if s["system"] or s["function"] == "runtime.main":  # goroutine 1
+                        continue
+                    for w in s["waits"]:
+                        got += [w["reason"]] * w["count"]
+                self.assertEqual(sorted(got), want)
+
+
 class GoroutinesBadInput(gortlib.GortTestCase):
     def setUp(self):
         super().setUp()

@@ -24,6 +24,13 @@ struct SiteAddr {
 	auto operator<=>(const SiteAddr &) const = default;
 };
 
+// One goroutine of a census (a read of allgs): its site and what it is doing.
+struct CensusGoroutine {
+	SiteAddr site;
+	std::string state;      // wait reason while waiting, else "running", "runnable", "syscall"
+	int64_t waitsince = 0;  // the runtime's g.waitsince (CLOCK_MONOTONIC); 0 if unset
+};
+
 // A moment, on the clock BPF stamps events with (CLOCK_MONOTONIC) and on the wall clock.
 struct Clock {
 	uint64_t mono_ns = 0;
@@ -51,6 +58,8 @@ public:
 
 	void add_process(TracedProcess proc);
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
+	// The latest census of a process's goroutines, taken at `mono_ns`: per site, what they wait on.
+	void set_census(pid_t pid, const std::vector<CensusGoroutine> &gs, uint64_t mono_ns);
 
 	// The model at `now`, from the counters of every process still running.
 	Snapshot snapshot(const CounterSource &counters, Clock now);
@@ -70,6 +79,7 @@ private:
 		std::vector<uint64_t> stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::vector<int64_t> live_history;
+		std::map<SiteAddr, std::vector<SiteWait>> census;  // the latest, per site
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		bool frozen = false;
 		ProcessSnapshot last;

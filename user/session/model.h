@@ -21,6 +21,14 @@ struct GoroutineCounts {
 	uint64_t system_exited = 0;
 };
 
+// What a site's live goroutines were doing at the last census (a periodic read of the process's
+// runtime.allgs, no probes): e.g. 498 in "chan receive", the longest for 14 minutes.
+struct SiteWait {
+	std::string reason;      // the runtime's wait reason; or "running", "runnable", "syscall"
+	uint64_t count = 0;
+	uint64_t oldest_ns = 0;  // longest wait by the runtime's g.waitsince; 0 while none is set
+};
+
 struct Site {
 	std::string function;    // the function the goroutines run (go wrappers resolved)
 	std::string created_by;  // the function holding the go statement
@@ -29,6 +37,7 @@ struct Site {
 	uint64_t created = 0;
 	uint64_t exited = 0;
 	int64_t live = 0;
+	std::vector<SiteWait> waits;  // at the last census, most common first; empty without one
 };
 
 // Durations of one kind of pause; percentiles are exact (over every pause seen).

@@ -27,6 +27,15 @@ std::optional<uint32_t> nested(std::optional<uint32_t> outer, std::optional<uint
 
 } // namespace
 
+std::string goroutine__status_name(uint32_t s)
+{
+	// runtime2.go gStatusStrings: 5 (_Gmoribund_unused) and 7 (_Genqueue_unused) are empty
+	// entries; 10 and 11 exist from Go 1.26.
+	static const char *const names[] = {"idle", "runnable", "running", "syscall", "waiting", "",
+					    "dead", "", "copystack", "preempted", "leaked", "waiting for cgo callback"};
+	return s < std::size(names) ? names[s] : "???";
+}
+
 GoroutineReader::GoroutineReader(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias)
 	: bin_(bin), mem_(mem), bias_(load_bias)
 {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "user/target/go_binary.h"
@@ -41,6 +42,9 @@ enum GStatus : uint32_t {
 	G_IDLE = 0, G_RUNNABLE = 1, G_RUNNING = 2, G_SYSCALL = 3, G_WAITING = 4, G_DEAD = 6,
 	G_COPYSTACK = 8, G_PREEMPTED = 9, G_LEAKED = 10, G_DEADEXTRA = 11,
 };
+
+// The runtime's name of a status (traceback.go gStatusStrings): "running", "waiting", ...
+std::string goroutine__status_name(uint32_t status);
 
 // Reads g structs of one process with one layout (offsets resolved once).
 class GoroutineReader {

@@ -39,15 +39,6 @@ int64_t monotonic_ns()
 	return ts.tv_sec * 1'000'000'000ll + ts.tv_nsec;
 }
 
-// runtime2.go gStatusStrings: 5 (_Gmoribund_unused) and 7 (_Genqueue_unused) are empty entries;
-// 10 and 11 exist from Go 1.26.
-std::string status_string(uint32_t s)
-{
-	static const char *const names[] = {"idle", "runnable", "running", "syscall", "waiting", "",
-					    "dead", "", "copystack", "preempted", "leaked", "waiting for cgo callback"};
-	return s < std::size(names) ? names[s] : "???";
-}
-
 // Functions after which the runtime's unwinder treats the caller's pc as the faulting
 // instruction itself, not a return address (unwinder.next: injectedCall).
 bool injected_call(const std::string &name)
@@ -310,7 +301,7 @@ struct GoroutineInspector::Impl {
 		const GoroutineRecord &r = gi.rec;
 		gi.waiting = r.status == G_WAITING || r.status == G_LEAKED;
 		gi.leaked = r.status == G_LEAKED;
-		gi.status = status_string(r.status);
+		gi.status = goroutine__status_name(r.status);
 		if (gi.waiting && r.waitreason != 0) {
 			gi.wait_reason = r.waitreason < reasons.size() ? reasons[r.waitreason] : "unknown wait reason";
 			gi.status = gi.wait_reason;
