@@ -151,7 +151,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	ASSERT_EQ(p["sites"].size(), 4u);
 	const auto &site = p["sites"][0];
 	EXPECT_EQ(keys__of(site),
-		(std::vector<std::string>{"created", "created_at", "created_by", "exited", "function", "live", "system"}));
+		(std::vector<std::string>{"created", "created_at", "created_by", "exited", "function", "live", "system", "waits"}));
 	EXPECT_EQ(site["function"], "main.leakWorker");
 	EXPECT_EQ(site["created_by"], "main.main");
 	EXPECT_EQ(site["created_at"], "main.go:42");

@@ -359,6 +359,14 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		std::vector<Column> columns = {{"FUNCTION", false, true, true}, {"CREATED BY", false, true, true},
 			{"AT", false, true, true}, {"LIVE", true}, {"CREATED", true}, {"EXITED", true},
 			{"WAITING ON", false, true, false}};
+		// The census's column only when it has something to say, and not on narrow screens.
+		bool any_waits = std::any_of(p.sites.begin(), p.sites.end(),
+					     [&](const auto &s) { return s.system != any_user && !s.waits.empty(); });
+		if (!any_waits || width < kNarrow) {
+			columns.pop_back();
+			for (auto &row : rows)
+				row.pop_back();
+		}
 		// Too narrow for three names: the function alone says more than three stubs.
 		if (width < kNarrow) {
 			columns.erase(columns.begin() + 1, columns.begin() + 3);
