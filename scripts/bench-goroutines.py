@@ -64,7 +64,7 @@ def main():
             print("run %d: gort goroutines %.3f s for %d goroutines; program's longest stall meanwhile %.2f ms, "
                   "PauseTotalNs +%d, NumGC +%d" % (run + 1, g_s, g_count, g_win["max_gap_ns"] / 1e6,
                                                    g_win["pause_total_ns_delta"], g_win["num_gc_delta"]))
-            print("       pprof WriteTo(debug=2) %.3f s (%d bytes), all of it stopped the world; longest stall "
+            print("       pprof WriteTo(debug=2) %.3f s (%d bytes); program's longest stall meanwhile "
                   "%.2f ms, PauseTotalNs +%d" % (p["pprof_ns"] / 1e9, p["bytes"], p_win["max_gap_ns"] / 1e6,
                                                  p_win["pause_total_ns_delta"]))
     finally:

@@ -5,7 +5,8 @@
 // Protocol (stdin/stdout, line based): it prints "ready <pid>" once every goroutine is parked;
 // "mark" starts a window (prints "marked"); "report" ends it and prints one JSON line with the
 // window's longest gap seen by a heartbeat goroutine that wakes every 200µs (a stop-the-world
-// shows as a gap), its GC pause total (MemStats.PauseTotalNs) and GC count deltas; "pprof" writes
+// shows as a gap; so does a busy machine), its GC pause total (MemStats.PauseTotalNs) and GC
+// count deltas (GC is off once ready, so these are 0 unless a dump starts a GC); "pprof" writes
 // the goroutine profile at debug=2 to a discarding writer and prints its duration and size.
 package main
 
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -79,6 +81,9 @@ func main() {
 	for runtime.NumGoroutine() < *n+1 {
 		time.Sleep(time.Millisecond)
 	}
+	// No GC from here on (nor the 2-minute forced one): PauseTotalNs moves only if something
+	// stops the world for a GC, so a window's delta is 0 unless the dump caused one.
+	debug.SetGCPercent(-1)
 	go heartbeat()
 	out := bufio.NewWriter(os.Stdout)
 	in := bufio.NewReader(os.Stdin)
