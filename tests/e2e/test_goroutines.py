@@ -232,12 +232,37 @@ class GoroutinesBadInput(gortlib.GortTestCase):
         self.assert_one_line(["-p", 1, "--watch", "1s"], 2)
         self.assert_one_line(["-p", 1, "--group", "--json"], 2)
 
+    def test_churning_program(self):
+        """Goroutines created and ending all the time while gort reads: every run is a complete,
+        well-formed dump; each goroutine has a stack that ends where it started (a created-by
+        line or goroutine 1), is running, or is marked changed."""
+        tc = gortlib.newest_toolchain()
+        prog = self.reaper.program(gortlib.build(tc, "groundtruth"), ["-attach-churn", "-pre-leakers", "200"])
+        changed = 0
+        for _ in range(10):
+            r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--runtime"], timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            dump = parse_dump(r.stdout)
+            self.assertGreaterEqual(len(dump), 201)
+            for goid, g in dump.items():
+                body = "\n".join(g["lines"])
+                if "stack unavailable" in body:
+                    changed += "changed while gort read it" in body
+                    continue
+                self.assertNotIn("stack truncated", body, "goroutine %d:\n%s" % (goid, body))
+                self.assertTrue(g["frames"], "goroutine %d has frames:\n%s" % (goid, body))
+                self.assertTrue(g["created"] is not None or goid == 1 or
+                                g["frames"][-1][0] in ("runtime.goexit", "runtime.main"),
+                                "goroutine %d:\n%s" % (goid, body))
+        print("churning: %d goroutines reported as changed over 10 dumps" % changed, file=sys.stderr)
+
     def test_exits_mid_read(self):
         """A program whose goroutines keep changing, killed while gort reads it, over and over:
         each run is either a complete dump (status 0) or one error line with nothing on stdout."""
         tc = gortlib.newest_toolchain()
         exe = gortlib.build(tc, "groundtruth")
         outcomes = {"complete": 0, "refused": 0}
+        messages = set()
         for i in range(20):
             prog = self.reaper.program(exe, ["-attach-churn", "-pre-leakers", "20000"])
             gort = subprocess.Popen([gortlib.GORT, "goroutines", "-p", str(prog.pid)], stdout=subprocess.PIPE,
@@ -251,11 +276,12 @@ class GoroutinesBadInput(gortlib.GortTestCase):
                 self.assertIn("goroutine 1 [", out, what)
             else:
                 outcomes["refused"] += 1
+                messages.add(re.sub(r"\d+", "N", err.strip()))
                 self.assertEqual(out, "", what)
                 self.assertEqual(len(err.splitlines()), 1, what)
                 self.assertIn(gort.returncode, (3, 1), what)
             prog.p.wait(timeout=30)
-        print("exits mid-read: %s" % outcomes, file=sys.stderr)
+        print("exits mid-read: %s; %s" % (outcomes, sorted(messages)), file=sys.stderr)
         self.assertGreater(outcomes["refused"], 0, "at least one run must have seen the exit")
 
 

@@ -115,6 +115,15 @@ TEST(Aggregator, CensusTellsPerSiteWhatItsGoroutinesWaitOnAndTheOldestWait)
 	EXPECT_EQ(w[1].oldest_ns, 0u);
 	EXPECT_EQ(gort::views::format__site_waits(p.sites[0], 1), "5 chan receive, oldest 4m; +1 more");
 	EXPECT_TRUE(p.sites.at(1).waits.empty());
+	EXPECT_EQ(w[0].change, 0) << "the first census has nothing to compare with";
+
+	gs.push_back({{0x100, 0x1}, "chan receive", 0});
+	gs.push_back({{0x100, 0x1}, "chan receive", 0});
+	agg.set_census(7, gs, now + 1'000'000'000);
+	const ProcessSnapshot q = agg.snapshot(c, {now + 1'000'000'000, 0}).processes.at(0);
+	EXPECT_EQ(q.sites.at(0).waits.at(0).count, 7u);
+	EXPECT_EQ(q.sites.at(0).waits.at(0).change, 2);
+	EXPECT_EQ(gort::views::format__site_waits(q.sites[0], 1), "7 chan receive (+2), oldest 4m; +1 more");
 }
 
 TEST(Aggregator, PausesSplitIntoGcAndOtherWithExactPercentiles)

@@ -133,11 +133,20 @@ void Aggregator::set_census(pid_t pid, const std::vector<CensusGoroutine> &gs, u
 			w.oldest_ns = std::max(w.oldest_ns, mono_ns - static_cast<uint64_t>(g.waitsince));
 	}
 	auto &census = it->second.census;
+	std::map<std::pair<SiteAddr, std::string>, uint64_t> before;
+	bool first = census.empty();
+	for (const auto &[site, waits] : census)
+		for (const auto &w : waits)
+			before[{site, w.reason}] = w.count;
 	census.clear();
 	for (auto &[site, waits] : by_site) {
 		auto &v = census[site];
-		for (auto &[reason, w] : waits)
+		for (auto &[reason, w] : waits) {
+			auto b = before.find({site, reason});
+			if (!first)
+				w.change = static_cast<int64_t>(w.count) - static_cast<int64_t>(b == before.end() ? 0 : b->second);
 			v.push_back(std::move(w));
+		}
 		std::stable_sort(v.begin(), v.end(), [](const SiteWait &a, const SiteWait &b) { return a.count > b.count; });
 	}
 }

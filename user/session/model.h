@@ -27,6 +27,7 @@ struct SiteWait {
 	std::string reason;      // the runtime's wait reason; or "running", "runnable", "syscall"
 	uint64_t count = 0;
 	uint64_t oldest_ns = 0;  // longest wait by the runtime's g.waitsince; 0 while none is set
+	int64_t change = 0;      // count minus the previous census's (a growing leak: > 0 each time)
 };
 
 struct Site {

@@ -64,6 +64,8 @@ std::string format__site_waits(const session::Site &s, size_t max_items)
 		if (!out.empty())
 			out += "; ";
 		out += fmt::format("{} {}", w.count, w.reason);
+		if (w.change)
+			out += fmt::format(" ({:+})", w.change);  // since the previous census: a leak grows
 		// The runtime sets g.waitsince when a GC first sees the goroutine blocked: an age is
 		// shown once one has.
 		if (w.oldest_ns) {
