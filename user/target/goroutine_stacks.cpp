@@ -125,7 +125,11 @@ struct GoroutineInspector::Impl {
 	std::unordered_map<uint64_t, std::optional<int32_t>> sp_cache;   // link pc
 	std::unordered_map<uint64_t, std::string> start_cache;           // startpc
 
-	[[noreturn]] void exited() const { throw process__exited_while_attaching(pid); }
+	[[noreturn]] void exited() const
+	{
+		throw UserError(ExitCode::no_process,
+				fmt::format("PID {} ({}) exited while gort read its goroutines: no dump", pid, comm));
+	}
 
 	const std::vector<SymFrame> &symbolise(uint64_t lpc, bool trap, const PclnFunction &f)
 	{
