@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import json
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gortlib  # noqa: E402
@@ -32,7 +33,12 @@ VARIANTS = {
     "stripped": ("groundtruth", ["-ldflags=-s -w"], {}),
     "pie": ("groundtruth", ["-buildmode=pie"], {}),
     "cgo": ("groundtruth_cgo", [], {"CGO_ENABLED": "1"}),
+    # Go 1.26+: the runtime's own leak detection marks goroutines blocked on unreachable
+    # channels _Gleaked; the dump shows "[chan send (leaked)]".
+    "leakprofile": ("groundtruth", [], {"GOEXPERIMENT": "goroutineleakprofile"}),
 }
+VARIANT_ARGS = {"leakprofile": ["-leak-profile"]}
+VARIANT_MIN = {"leakprofile": (1, 26)}
 
 _lock = threading.Lock()
 
@@ -52,6 +58,11 @@ def build_variant(tc, variant):
         tmp = "%s.tmp.%d" % (out, os.getpid())
         r = subprocess.run([tc.go, "build", "-o", tmp] + flags + ["."], cwd=src_dir, env=env,
                            capture_output=True, text=True)
+        if r.returncode != 0 and "unknown GOEXPERIMENT" in r.stderr:
+            # Graduated (Go 1.27: leak detection is always built in): no experiment to ask for.
+            env.pop("GOEXPERIMENT")
+            r = subprocess.run([tc.go, "build", "-o", tmp] + flags + ["."], cwd=src_dir, env=env,
+                               capture_output=True, text=True)
         if r.returncode != 0:
             raise RuntimeError("go build failed (%s, %s): %s" % (tc.version, variant, r.stdout + r.stderr))
         os.replace(tmp, out)
@@ -95,7 +106,7 @@ class GoroutinesExact(gortlib.GortTestCase):
 
     def check(self, tc, variant):
         exe = build_variant(tc, variant)
-        prog = self.reaper.program(exe, ["-stack-gate"])
+        prog = self.reaper.program(exe, ["-stack-gate"] + VARIANT_ARGS.get(variant, []))
         prog.wait_line(lambda l: l == "stack-gate begin", what="stack-gate begin", timeout=60)
         lines = []
         while True:
@@ -121,6 +132,8 @@ class GoroutinesExact(gortlib.GortTestCase):
             self.assertEqual(g["frames"], t["frames"], ctx)
             self.assertEqual(g["created"], t["created"], ctx)
         self.assertEqual(parked, 11, what + ": the gate parks 11 goroutines")
+        leaked = sum(1 for g in truth.values() if "(leaked)" in g["header"])
+        self.assertEqual(leaked, 2 if variant == "leakprofile" else 0, what + ": goroutines the runtime marked leaked")
         # The JSON says the same: every gate goroutine's stack was read stably.
         r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--json"], timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -130,6 +143,10 @@ class GoroutinesExact(gortlib.GortTestCase):
         for goid in truth:
             self.assertEqual(states[goid], "ok", "%s goroutine %d" % (what, goid))
         self.assertEqual(j["changed"], 0)
+        if variant == "leakprofile":
+            r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--leaks", "--min", "1", "--json"], timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(sum(g["leaked"] for g in json.loads(r.stdout)["groups"]), 2, r.stdout)
 
     def test_every_toolchain_and_variant(self):
         tcs = gortlib.toolchains()
@@ -138,6 +155,8 @@ class GoroutinesExact(gortlib.GortTestCase):
         for tc in tcs:
             for variant in VARIANTS:
                 if variant == "cgo" and not shutil.which("gcc"):
+                    continue
+                if tc.key < VARIANT_MIN.get(variant, (0, 0)):
                     continue
                 with self.subTest(toolchain=tc.version, variant=variant):
                     self.check(tc, variant)

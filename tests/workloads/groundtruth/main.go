@@ -28,6 +28,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -50,6 +51,7 @@ var (
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the workload here (a profile for -pgo builds)")
 	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
 	stackGate   = flag.Bool("stack-gate", false, "park goroutines in known waits and print runtime.Stack(all) after the ready line")
+	leakProfile = flag.Bool("leak-profile", false, "with -stack-gate: run the goroutineleak profile first (Go 1.26+ built with GOEXPERIMENT=goroutineleakprofile), which marks goroutines blocked on unreachable channels _Gleaked")
 )
 
 // leakCh is never written to or closed: every leakWorker waits on it forever.
@@ -152,6 +154,14 @@ func main() {
 	var gateDump []byte
 	if *stackGate {
 		gateN, gateDump = startGate()
+		if *leakProfile {
+			// Only registered when the runtime has leak detection: a no-op elsewhere.
+			if p := pprof.Lookup("goroutineleak"); p != nil {
+				p.WriteTo(io.Discard, 0)
+				buf := make([]byte, 1<<20)
+				gateDump = append([]byte(nil), buf[:runtime.Stack(buf, true)]...)
+			}
+		}
 	}
 
 	out := bufio.NewWriter(os.Stdout)
