@@ -9,7 +9,8 @@ goroutines, and for every parked one the same header (wait reason, minutes), the
 (function, file:line and +0x offset) and the same "created by" line; only the arguments differ
 (gort prints "(...)"). Goroutine 1 is running when it prints the dump and is in its stdin read
 when gort reads it, so it is only checked to be present. Every toolchain present, each as a
-normal, a stripped (-ldflags='-s -w'), a PIE and a cgo (external linking) binary.
+normal, a stripped (-ldflags='-s -w'), a PIE, a stripped PIE and a cgo (external linking) binary,
+and on Go 1.26+ with the runtime's leak detection having marked two goroutines leaked.
 
 Bad input: a PID that is not Go, that does not exist, that exits while gort reads it, a kernel
 thread: one line on stderr, nothing on stdout, a non-zero status.
@@ -32,6 +33,7 @@ VARIANTS = {
     "default": ("groundtruth", [], {}),
     "stripped": ("groundtruth", ["-ldflags=-s -w"], {}),
     "pie": ("groundtruth", ["-buildmode=pie"], {}),
+    "pie_stripped": ("groundtruth", ["-buildmode=pie", "-ldflags=-s -w"], {}),
     "cgo": ("groundtruth_cgo", [], {"CGO_ENABLED": "1"}),
     # Go 1.26+: the runtime's own leak detection marks goroutines blocked on unreachable
     # channels _Gleaked; the dump shows "[chan send (leaked)]".

@@ -450,13 +450,13 @@ GoroutineDump GoroutineInspector::dump()
 			stable = same_context(r, next);
 			r = next;
 		}
+		if (!goroutine__alive(r))
+			continue;  // it ended while read
 		if (!stable) {
 			state = StackState::changed;
 			fr.clear();
 			d.changed++;
 		}
-		if (!goroutine__alive(r))
-			continue;  // it ended while read
 		GoroutineInfo gi;
 		gi.rec = r;
 		gi.state = state;
