@@ -1,5 +1,7 @@
 #include "user/views/goroutine_dump.h"
 
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 namespace gort::views {
@@ -97,12 +99,8 @@ nlohmann::json frame_json(const target::GoFrame &f)
 		{"runtime_hidden", !f.shown}};
 }
 
-nlohmann::json goroutine_json(const GoroutineInfo &g, bool runtime)
+nlohmann::json goroutine_json(const GoroutineInfo &g, bool runtime, bool with_frames = true)
 {
-	nlohmann::json frames = nlohmann::json::array();
-	for (const auto &f : g.frames())
-		if (f.shown || runtime)
-			frames.push_back(frame_json(f));
 	nlohmann::json j = {
 		{"goid", g.rec.goid},
 		{"status", g.status},
@@ -113,8 +111,14 @@ nlohmann::json goroutine_json(const GoroutineInfo &g, bool runtime)
 		{"system", g.system},
 		{"locked_to_thread", g.rec.locked_to_thread},
 		{"start_function", g.start_function},
-		{"frames", frames},
 	};
+	if (with_frames) {
+		nlohmann::json frames = nlohmann::json::array();
+		for (const auto &f : g.frames())
+			if (f.shown || runtime)
+				frames.push_back(frame_json(f));
+		j["frames"] = std::move(frames);
+	}
 	const auto &c = g.created_by;
 	if (c.known)
 		j["created_by"] = {{"function", c.function}, {"file", c.file}, {"line", c.line}, {"parent_goid", c.parent_goid}};
@@ -216,13 +220,34 @@ void goroutine_dump__leaks(std::ostream &out, const GoroutineDump &d, const std:
 	}
 }
 
-nlohmann::json goroutine_dump__json(const GoroutineDump &d, bool runtime)
+void goroutine_dump__json(std::ostream &out, const GoroutineDump &d, bool runtime)
 {
-	nlohmann::json gs = nlohmann::json::array();
-	for (const auto &g : d.goroutines)
-		if (!g.system || runtime)
-			gs.push_back(goroutine_json(g, runtime));
-	return {{"pid", d.pid}, {"go_version", d.go_version}, {"changed", d.changed}, {"goroutines", gs}};
+	// Streamed, and each distinct stack's frames serialised once: 100k goroutines parked at a
+	// few stacks are 100k small objects, not one 100k-element document built in memory.
+	nlohmann::json head = {{"pid", d.pid}, {"go_version", d.go_version}, {"changed", d.changed}};
+	std::string h = head.dump();
+	h.pop_back();
+	out << h << ",\"goroutines\":[";
+	std::unordered_map<const void *, std::string> frames_json;
+	bool first = true;
+	for (const auto &g : d.goroutines) {
+		if (g.system && !runtime)
+			continue;
+		auto [it, fresh] = frames_json.try_emplace(g.stack.get());
+		if (fresh) {
+			nlohmann::json frames = nlohmann::json::array();
+			for (const auto &f : g.frames())
+				if (f.shown || runtime)
+					frames.push_back(frame_json(f));
+			it->second = frames.dump();
+		}
+		nlohmann::json j = goroutine_json(g, runtime, false);
+		std::string text = j.dump();
+		text.pop_back();
+		out << (first ? "" : ",") << text << ",\"frames\":" << it->second << "}";
+		first = false;
+	}
+	out << "]}\n";
 }
 
 nlohmann::json goroutine_dump__leaks_json(const GoroutineDump &d, const std::vector<GoroutineGroup> &groups, int64_t watch_ns)

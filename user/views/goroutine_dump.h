@@ -18,7 +18,8 @@ void goroutine_dump__groups(std::ostream &out, const target::GoroutineDump &d,
 // `watched`: the groups carry `before` (a second dump was taken `watch_ns` later).
 void goroutine_dump__leaks(std::ostream &out, const target::GoroutineDump &d,
 			   const std::vector<target::GoroutineGroup> &groups, int64_t watch_ns);
-nlohmann::json goroutine_dump__json(const target::GoroutineDump &d, bool runtime);
+// One JSON object and a newline: {"pid", "go_version", "changed", "goroutines": [...]}.
+void goroutine_dump__json(std::ostream &out, const target::GoroutineDump &d, bool runtime);
 nlohmann::json goroutine_dump__leaks_json(const target::GoroutineDump &d, const std::vector<target::GoroutineGroup> &groups,
 					  int64_t watch_ns);
 

@@ -46,7 +46,7 @@ int goroutines__run(const GoroutinesOptions &opts)
 	if (!opts.leaks) {
 		target::GoroutineDump d = inspector.dump();
 		if (opts.json)
-			out << views::goroutine_dump__json(d, opts.runtime).dump() << "\n";
+			views::goroutine_dump__json(out, d, opts.runtime);
 		else if (opts.group)
 			views::goroutine_dump__groups(out, d, target::goroutine_groups__by_stack(d, opts.runtime), opts.runtime);
 		else
