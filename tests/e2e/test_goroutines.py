@@ -87,7 +87,10 @@ def parse_dump(text):
         while i < len(lines):
             line = lines[i]
             pos = lines[i + 1].strip() if i + 1 < len(lines) and lines[i + 1].startswith("\t") else None
-            if line.startswith("created by "):
+            if line.startswith("..."):
+                g["frames"].append((line, None))  # the runtime's "...N frames elided..."
+                i += 1
+            elif line.startswith("created by "):
                 g["created"] = (line, pos)
                 i += 2
             elif line.startswith("\t"):
@@ -133,9 +136,14 @@ class GoroutinesExact(gortlib.GortTestCase):
             self.assertEqual(g["header"], t["header"], ctx)
             self.assertEqual(g["frames"], t["frames"], ctx)
             self.assertEqual(g["created"], t["created"], ctx)
-        self.assertEqual(parked, 11, what + ": the gate parks 11 goroutines")
+        self.assertEqual(parked, 12, what + ": the gate parks 12 goroutines")
+        # gateVeryDeepWorker is 160 calls deep: the runtime leaves frames out (and says so from
+        # Go 1.21 on), and gort left out the same ones.
+        self.assertLess(max(len(t["frames"]) for t in truth.values()), 160, what + ": the runtime elided frames")
+        if tc.key >= (1, 21):
+            self.assertTrue(any(f[0].endswith("frames elided...") for t in truth.values() for f in t["frames"]), what)
         leaked = sum(1 for g in truth.values() if "(leaked)" in g["header"])
-        self.assertEqual(leaked, 2 if variant == "leakprofile" else 0, what + ": goroutines the runtime marked leaked")
+        self.assertEqual(leaked, 3 if variant == "leakprofile" else 0, what + ": goroutines the runtime marked leaked")
         # The JSON says the same: every gate goroutine's stack was read stably.
         r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--json"], timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -148,7 +156,7 @@ class GoroutinesExact(gortlib.GortTestCase):
         if variant == "leakprofile":
             r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--leaks", "--min", "1", "--json"], timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sum(g["leaked"] for g in json.loads(r.stdout)["groups"]), 2, r.stdout)
+            self.assertEqual(sum(g["leaked"] for g in json.loads(r.stdout)["groups"]), 3, r.stdout)
 
     def test_every_toolchain_and_variant(self):
         tcs = gortlib.toolchains()

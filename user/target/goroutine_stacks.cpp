@@ -7,6 +7,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 #include <unordered_map>
@@ -287,6 +288,30 @@ struct GoroutineInspector::Impl {
 				callee = s.raw;
 				out->push_back(std::move(f));
 			}
+		// traceback1: a goroutine with no frame to show is printed again with the runtime's.
+		if (std::none_of(out->begin(), out->end(), [](const GoFrame &f) { return f.shown; }))
+			for (auto &f : *out)
+				f.shown = true;
+		// The runtime's frame limit: Go 1.21+ prints the innermost 50 and outermost 50 of more
+		// than 100 (traceback1's tracebackInnerFrames/OuterFrames); before, what the first 100
+		// physical frames hold (_TracebackMaxFrames), and "...additional frames elided..." when
+		// that made 100 printed ones.
+		std::vector<GoFrame *> shown;
+		for (auto &f : *out)
+			if (f.shown)
+				shown.push_back(&f);
+		if (bin->build_info().version.at_least(1, 21)) {
+			if (shown.size() > 100)
+				for (size_t i = 50; i < shown.size() - 50; i++)
+					shown[i]->elided = true;
+		} else {
+			// gentraceback's limit counts physical frames, printed or not.
+			size_t physical = 0;
+			for (auto &f : *out) {
+				f.elided = f.shown && physical >= 100;
+				physical += f.inlined ? 0 : 1;
+			}
+		}
 		it->second = out;
 		return out;
 	}
@@ -461,6 +486,14 @@ GoroutineDump GoroutineInspector::dump()
 		gi.rec = r;
 		gi.state = state;
 		gi.stack = m.frames_of(fr);
+		size_t elided = std::count_if(gi.stack->begin(), gi.stack->end(), [](const GoFrame &f) { return f.elided; });
+		size_t shown = std::count_if(gi.stack->begin(), gi.stack->end(), [](const GoFrame &f) { return f.shown; });
+		if (m.bin->build_info().version.at_least(1, 21)) {
+			if (elided)
+				gi.elision = fmt::format("...{} frames elided...", elided);
+		} else if (shown - elided == 100) {
+			gi.elision = "...additional frames elided...";  // printed when 100 were printed
+		}
 		m.describe(gi, d.taken_ns);
 		d.goroutines.push_back(std::move(gi));
 	}

@@ -25,6 +25,7 @@ struct GoFrame {
 	uint64_t pc = 0;       // process address of the physical frame's pc (a return address)
 	uint64_t offset = 0;   // pc minus its function's entry ("+0x..")
 	bool shown = true;     // runtime.Stack (traceback level 1) prints it: not runtime-internal
+	bool elided = false;   // shown, but beyond the runtime's frame limit (see elision)
 };
 
 struct CreatedBy {
@@ -56,6 +57,9 @@ struct GoroutineInfo {
 	StackState state = StackState::none;
 	// Innermost first; shared between goroutines with the same stack.
 	std::shared_ptr<const std::vector<GoFrame>> stack;
+	// The runtime's line where it elides frames ("...150 frames elided..." at the first elided
+	// frame, Go 1.21+; "...additional frames elided..." after the 100th before); "" if none.
+	std::string elision;
 	const std::vector<GoFrame> &frames() const
 	{
 		static const std::vector<GoFrame> none;

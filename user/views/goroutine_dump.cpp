@@ -1,5 +1,6 @@
 #include "user/views/goroutine_dump.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -43,17 +44,27 @@ void created_by(std::ostream &out, const GoroutineInfo &g, bool runtime)
 	out << "\n";
 }
 
-void frames(std::ostream &out, const GoroutineInfo &g, bool runtime)
+// Returns whether it printed the runtime's elision line.
+bool frames(std::ostream &out, const GoroutineInfo &g, bool runtime)
 {
+	bool elision_printed = false;
 	for (const auto &f : g.frames()) {
 		if (!f.shown && !runtime)
 			continue;
+		// The runtime's frame limit applies to its own format; --runtime prints every frame.
+		if (f.elided && !runtime) {
+			if (!elision_printed && !g.elision.empty())
+				out << g.elision << "\n";
+			elision_printed = !g.elision.empty();
+			continue;
+		}
 		// Arguments are not read: "(...)", the runtime's own notation for unknown ones.
 		out << f.function << "(...)\n\t" << f.file << ":" << f.line;
 		if (!f.inlined && f.offset)
 			out << fmt::format(" +{:#x}", f.offset);
 		out << "\n";
 	}
+	return elision_printed;
 }
 
 const char *state_name(StackState s)
@@ -85,9 +96,13 @@ void stack_body(std::ostream &out, const GoroutineInfo &g, bool runtime)
 		frames(out, g, runtime);
 		out << "\t...stack truncated: gort could not unwind further...\n";
 		break;
-	case StackState::ok:
-		frames(out, g, runtime);
+	case StackState::ok: {
+		bool printed = frames(out, g, runtime);
+		// Before Go 1.21 the line follows the 100th printed frame, whatever comes after it.
+		if (!printed && !g.elision.empty() && !runtime)
+			out << g.elision << "\n";
 		break;
+	}
 	}
 	created_by(out, g, runtime);
 }

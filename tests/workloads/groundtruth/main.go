@@ -358,6 +358,10 @@ func gateDeep(n int, ch chan int) int {
 
 func gateDeepWorker(ch chan int) { gateSink = gateDeep(3, ch) }
 
+// 160 frames: more than the runtime prints (it elides the middle ones, or those after the 100th
+// before Go 1.21).
+func gateVeryDeepWorker(ch chan int) { gateSink = gateDeep(160, ch) }
+
 // startGate starts the gate's goroutines, waits until every one of them is parked (none is
 // runnable or running in runtime.Stack's own dump) and returns their number and that dump.
 func startGate() (int, []byte) {
@@ -382,6 +386,8 @@ func startGate() (int, []byte) {
 	go func() { gateSink = <-gateRecvOK }()
 	n++
 	go gateDeepWorker(make(chan int))
+	n++
+	go gateVeryDeepWorker(make(chan int))
 	n++
 	buf := make([]byte, 1<<20)
 	for {
