@@ -30,6 +30,8 @@ constexpr int MAX_PHYSICAL_FRAMES = 4096;
 constexpr int MAX_INLINE_DEPTH = 256;
 // Bytes of each stack read in the batched first pass (a parked stack is mostly well under this).
 constexpr uint64_t STACK_PREFETCH = 2048;
+// Memory for the first pass over all stacks (millions of goroutines must not mean gigabytes).
+constexpr uint64_t PREFETCH_TOTAL_MAX = 64 << 20;
 // How often a g that changed while read is read again before it is reported as changed.
 constexpr int READ_ATTEMPTS = 4;
 
@@ -426,8 +428,8 @@ GoroutineDump GoroutineInspector::dump()
 	for (size_t k = 0; k < live.size(); k++) {
 		const GoroutineRecord &r = recs[live[k]];
 		auto [pc, sp] = Impl::start_of(r);
-		if (r.status == G_RUNNING || !pc || !sp || sp < r.stack_lo || sp >= r.stack_hi)
-			continue;
+		if (r.status == G_RUNNING || !pc || !sp || sp < r.stack_lo || sp >= r.stack_hi || total >= PREFETCH_TOTAL_MAX)
+			continue;  // past the budget, a stack is read when it is unwound
 		pre_at[k] = total;
 		pre_len[k] = std::min<uint64_t>(r.stack_hi - sp, STACK_PREFETCH);
 		total += pre_len[k];
