@@ -29,6 +29,7 @@ constexpr const char *kDim = "\x1b[2m";
 constexpr const char *kSpark = "\x1b[32m";
 
 constexpr size_t kTopSites = 10;
+constexpr int kWaitsColumn = 120;  // screen width from which sites show WAITING ON
 constexpr size_t kNarrow = 60;  // below this many columns, tables drop their least useful columns
 
 // --- UTF-8: every glyph this view draws is one column wide, so a code point is a column ---
@@ -359,10 +360,11 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		std::vector<Column> columns = {{"FUNCTION", false, true, true}, {"CREATED BY", false, true, true},
 			{"AT", false, true, true}, {"LIVE", true}, {"CREATED", true}, {"EXITED", true},
 			{"WAITING ON", false, true, false}};
-		// The census's column only when it has something to say, and not on narrow screens.
+		// The census's column only when it has something to say, and only where it leaves the
+		// names whole (at 80 columns the function would lose its head to it).
 		bool any_waits = std::any_of(p.sites.begin(), p.sites.end(),
 					     [&](const auto &s) { return s.system != any_user && !s.waits.empty(); });
-		if (!any_waits || width < kNarrow) {
+		if (!any_waits || width < kWaitsColumn) {
 			columns.pop_back();
 			for (auto &row : rows)
 				row.pop_back();
