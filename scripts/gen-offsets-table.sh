@@ -25,7 +25,7 @@ func main() { go runtime.GC(); println(runtime.NumGoroutine()) }
 GO
 
 newest=$("$root/scripts/go-toolchains.sh" | tail -1 | cut -d' ' -f2)
-export GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$work/cache"
+export GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="${GORT_GOCACHE:-$work/cache}"
 "$newest" build -o "$work/gen-offsets" "$root/scripts/gen-offsets/main.go"
 
 declare -A rows

@@ -18,7 +18,10 @@ import (
 // Every member gort reads from a binary without DWARF (user/target/runtime_layout.cpp,
 // goroutine_snapshot.cpp).
 var needed = map[string][]string{
-	"runtime.g":          {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason"},
+	"runtime.g": {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason", "stack", "sched",
+		"syscallsp", "syscallpc", "syscallbp", "waitsince", "lockedm", "parentGoid"},
+	"runtime.gobuf":      {"sp", "pc", "bp"},
+	"runtime.stack":      {"lo", "hi"},
 	"runtime.m":          {"g0", "curg", "preemptoff"},
 	"runtime.workType":   {"pauseStart", "tSweepTerm", "tMarkTerm"},
 	"runtime.mstats":     {"last_gc_nanotime", "last_gc_unix", "numgc"},

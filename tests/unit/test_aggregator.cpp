@@ -6,6 +6,7 @@
 
 #include "user/common/duration.h"
 #include "user/session/aggregator.h"
+#include "user/views/views.h"
 
 using namespace gort::session;
 
@@ -88,6 +89,41 @@ TEST(Aggregator, LiveIsAliveAtAttachPlusCreatedMinusExitedPerSiteAndInTotal)
 	EXPECT_TRUE(p.sites[2].system);
 	EXPECT_EQ(p.sites[2].live, 5);
 	EXPECT_DOUBLE_EQ(p.created_per_sec, 103.0);
+}
+
+TEST(Aggregator, CensusTellsPerSiteWhatItsGoroutinesWaitOnAndTheOldestWait)
+{
+	Aggregator agg(1'000'000);
+	agg.add_process(process(7));
+	FakeCounters c;
+	const uint64_t now = 1000'000'000'000;
+	std::vector<CensusGoroutine> gs;
+	for (int i = 0; i < 4; i++)
+		gs.push_back({{0x100, 0x1}, "chan receive", static_cast<int64_t>(now - 60'000'000'000ull * (i + 1))});
+	gs.push_back({{0x100, 0x1}, "chan receive", 0});  // not yet seen blocked by a GC: no age
+	gs.push_back({{0x100, 0x1}, "running", 0});
+	agg.set_census(7, gs, now);
+	const ProcessSnapshot p = agg.snapshot(c, {now, 0}).processes.at(0);
+	ASSERT_EQ(p.sites.at(0).function, "main.leak");
+	const auto &w = p.sites[0].waits;
+	ASSERT_EQ(w.size(), 2u);
+	EXPECT_EQ(w[0].reason, "chan receive");
+	EXPECT_EQ(w[0].count, 5u);
+	EXPECT_EQ(w[0].oldest_ns, 240'000'000'000u);
+	EXPECT_EQ(w[1].reason, "running");
+	EXPECT_EQ(w[1].count, 1u);
+	EXPECT_EQ(w[1].oldest_ns, 0u);
+	EXPECT_EQ(gort::views::format__site_waits(p.sites[0], 1), "5 chan receive, oldest 4m; +1 more");
+	EXPECT_TRUE(p.sites.at(1).waits.empty());
+	EXPECT_EQ(w[0].change, 0) << "the first census has nothing to compare with";
+
+	gs.push_back({{0x100, 0x1}, "chan receive", 0});
+	gs.push_back({{0x100, 0x1}, "chan receive", 0});
+	agg.set_census(7, gs, now + 1'000'000'000);
+	const ProcessSnapshot q = agg.snapshot(c, {now + 1'000'000'000, 0}).processes.at(0);
+	EXPECT_EQ(q.sites.at(0).waits.at(0).count, 7u);
+	EXPECT_EQ(q.sites.at(0).waits.at(0).change, 2);
+	EXPECT_EQ(gort::views::format__site_waits(q.sites[0], 1), "7 chan receive (+2), oldest 4m; +1 more");
 }
 
 TEST(Aggregator, PausesSplitIntoGcAndOtherWithExactPercentiles)

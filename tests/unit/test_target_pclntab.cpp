@@ -48,6 +48,19 @@ void expect_matches_symtab(const GoBinary &bin)
 	EXPECT_NE(tab->wrapper_func_id, 0);
 	EXPECT_EQ(tab->magic, bin.build_info().version.at_least(1, 20) ? t::PCLNTAB_MAGIC_GO120 : t::PCLNTAB_MAGIC_GO118);
 	EXPECT_EQ(tab->text_start, bin.symbol("runtime.text").value_or(0));
+	// What `gort goroutines` unwinds with: nothing is pushed at a function's entry, and the
+	// stack ends at runtime.goexit, the one function marked FuncFlagTopFrame that every
+	// goroutine returns to.
+	size_t with_frame = 0;
+	for (const auto &f : tab->functions) {
+		if (f.name == "runtime.goexit")
+			EXPECT_TRUE(f.flag & t::FUNC_FLAG_TOP_FRAME);
+		if (f.name.starts_with("main.") && f.end > f.entry + 16) {
+			EXPECT_EQ(t::pclntab__spdelta(*tab, f, f.entry), 0) << f.name;
+			with_frame += t::pclntab__spdelta(*tab, f, f.entry + (f.end - f.entry) / 2).value_or(0) > 0;
+		}
+	}
+	EXPECT_GT(with_frame, 0u);
 }
 
 } // namespace

@@ -97,6 +97,14 @@ TEST_P(StrippedTest, BuildInfoAndRecoveredGlobalsEqualSymbols)
 			EXPECT_TRUE(t::runtime_globals__memstats(stripped, offs));
 		}
 		EXPECT_EQ(t::runtime_globals__stw_reason_strings(stripped), plain.string_array("runtime.stwReasonStrings"));
+		// g.waitreason indexes this table; its order changes between versions (1.26 reordered it).
+		auto reasons = t::runtime_globals__wait_reason_strings(stripped);
+		EXPECT_EQ(reasons, plain.string_array("runtime.waitReasonStrings"));
+		EXPECT_GT(reasons.size(), 20u);
+		// The stack layout `gort goroutines` reads comes from gort's table without DWARF.
+		for (auto [type, member] : {std::pair{"runtime.g", "sched"}, {"runtime.g", "stack"}, {"runtime.g", "waitsince"},
+					    {"runtime.gobuf", "sp"}, {"runtime.gobuf", "pc"}, {"runtime.gobuf", "bp"}})
+			EXPECT_EQ(offs.get(type, member), plain.member_offset(type, member)) << type << "." << member;
 		EXPECT_EQ(stripped.tls_g_offset(), plain.tls_g_offset());
 		if (name == "cgo") {
 			EXPECT_NE(stripped.tls_g_offset(), -8) << "groundtruth_cgo's C thread-locals move the g slot";

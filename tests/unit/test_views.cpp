@@ -151,7 +151,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	ASSERT_EQ(p["sites"].size(), 4u);
 	const auto &site = p["sites"][0];
 	EXPECT_EQ(keys__of(site),
-		(std::vector<std::string>{"created", "created_at", "created_by", "exited", "function", "live", "system"}));
+		(std::vector<std::string>{"created", "created_at", "created_by", "exited", "function", "live", "system", "waits"}));
 	EXPECT_EQ(site["function"], "main.leakWorker");
 	EXPECT_EQ(site["created_by"], "main.main");
 	EXPECT_EQ(site["created_at"], "main.go:42");
@@ -285,6 +285,38 @@ void expect__fits(const std::string &screen, size_t width, size_t height)
 	for (const auto &line : lines)
 		EXPECT_LE(utf8__columns(line), width) << "line: " << line;
 	EXPECT_TRUE(screen.empty() || screen.back() != '\n');  // a full screen must not scroll
+}
+
+TEST(TuiView, SitesShowWhatTheirGoroutinesWaitOnFromTheCensus)
+{
+	auto snap = example__snapshot();
+	for (auto &s : snap.processes.at(0).sites)
+		if (s.function == "main.leakWorker")
+			s.waits = {{"chan receive", 498, 14 * 60'000'000'000ull, 12}, {"running", 2, 0, 0}};
+	for (int width : {80, 160}) {
+		auto screen = tui__render(snap, width, 24);
+		expect__fits(screen, static_cast<size_t>(width), 24);
+		auto plain = ansi__strip(screen);
+		EXPECT_NE(plain.find("main.leakWorker"), std::string::npos) << plain;
+		if (width >= 120) {
+			EXPECT_NE(plain.find("WAITING ON"), std::string::npos) << plain;
+			EXPECT_NE(plain.find("498 chan receive (+12), oldest 14m"), std::string::npos) << plain;
+		}
+	}
+	std::ostringstream text;
+	text__write(text, snap);
+	EXPECT_NE(text.str().find("waiting=\"498 chan receive (+12), oldest 14m; 2 running\""), std::string::npos)
+		<< text.str();
+	auto j = json__snapshot(snap);
+	bool found = false;
+	for (const auto &s : j["processes"][0]["sites"])
+		if (s["function"] == "main.leakWorker") {
+			found = true;
+			EXPECT_EQ(s["waits"][0]["reason"], "chan receive");
+			EXPECT_EQ(s["waits"][0]["count"], 498);
+			EXPECT_EQ(s["waits"][0]["change"], 12);
+		}
+	EXPECT_TRUE(found);
 }
 
 TEST(TuiView, FitsEightyByTwentyFour)

@@ -166,6 +166,38 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 	}
 }
 
+void Aggregator::set_census(pid_t pid, const std::vector<CensusGoroutine> &gs, uint64_t mono_ns)
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	std::map<SiteAddr, std::map<std::string, SiteWait>> by_site;
+	for (const auto &g : gs) {
+		SiteWait &w = by_site[g.site][g.state];
+		w.reason = g.state;
+		w.count++;
+		if (g.waitsince > 0 && static_cast<uint64_t>(g.waitsince) < mono_ns)
+			w.oldest_ns = std::max(w.oldest_ns, mono_ns - static_cast<uint64_t>(g.waitsince));
+	}
+	auto &census = it->second.census;
+	std::map<std::pair<SiteAddr, std::string>, uint64_t> before;
+	bool first = census.empty();
+	for (const auto &[site, waits] : census)
+		for (const auto &w : waits)
+			before[{site, w.reason}] = w.count;
+	census.clear();
+	for (auto &[site, waits] : by_site) {
+		auto &v = census[site];
+		for (auto &[reason, w] : waits) {
+			auto b = before.find({site, reason});
+			if (!first)
+				w.change = static_cast<int64_t>(w.count) - static_cast<int64_t>(b == before.end() ? 0 : b->second);
+			v.push_back(std::move(w));
+		}
+		std::stable_sort(v.begin(), v.end(), [](const SiteWait &a, const SiteWait &b) { return a.count > b.count; });
+	}
+}
+
 const SiteNames &Aggregator::site_names(ProcessState &st, const SiteAddr &addr)
 {
 	auto it = st.names.find(addr);
@@ -203,6 +235,8 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		site.live += static_cast<int64_t>(counts.created) - static_cast<int64_t>(counts.exited);
 	}
 	for (auto &[addr, site] : sites) {
+		if (auto it = st.census.find(addr); it != st.census.end())
+			site.waits = it->second;
 		const SiteNames &n = site_names(st, addr);
 		site.function = n.function;
 		site.created_by = n.created_by;

@@ -25,6 +25,13 @@ struct SiteAddr {
 	auto operator<=>(const SiteAddr &) const = default;
 };
 
+// One goroutine of a census (a read of allgs): its site and what it is doing.
+struct CensusGoroutine {
+	SiteAddr site;
+	std::string state;      // wait reason while waiting, else "running", "runnable", "syscall"
+	int64_t waitsince = 0;  // the runtime's g.waitsince (CLOCK_MONOTONIC); 0 if unset
+};
+
 // A moment, on the clock BPF stamps events with (CLOCK_MONOTONIC) and on the wall clock.
 struct Clock {
 	uint64_t mono_ns = 0;
@@ -52,6 +59,8 @@ public:
 
 	void add_process(TracedProcess proc);
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
+	// The latest census of a process's goroutines, taken at `mono_ns`: per site, what they wait on.
+	void set_census(pid_t pid, const std::vector<CensusGoroutine> &gs, uint64_t mono_ns);
 
 	// The model at `now`, from the counters of every process still running.
 	Snapshot snapshot(const CounterSource &counters, Clock now);
@@ -88,6 +97,7 @@ private:
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::map<uint32_t, DurationBuckets> syscall_buckets;  // nr -> slow goroutine syscall durations
 		std::vector<int64_t> live_history;
+		std::map<SiteAddr, std::vector<SiteWait>> census;  // the latest, per site
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		double created_per_sec = 0, exited_per_sec = 0, gc_per_sec = 0;
 		// traced_process__live_at_attach, computed once at the first figure: a recording names

@@ -22,6 +22,15 @@ struct GoroutineCounts {
 	uint64_t system_exited = 0;
 };
 
+// What a site's live goroutines were doing at the last census (a periodic read of the process's
+// runtime.allgs, no probes): e.g. 498 in "chan receive", the longest for 14 minutes.
+struct SiteWait {
+	std::string reason;      // the runtime's wait reason; or "running", "runnable", "syscall"
+	uint64_t count = 0;
+	uint64_t oldest_ns = 0;  // longest wait by the runtime's g.waitsince; 0 while none is set
+	int64_t change = 0;      // count minus the previous census's (a growing leak: > 0 each time)
+};
+
 struct Site {
 	std::string function;    // the function the goroutines run (go wrappers resolved)
 	std::string created_by;  // the function holding the go statement
@@ -30,6 +39,7 @@ struct Site {
 	uint64_t created = 0;
 	uint64_t exited = 0;
 	int64_t live = 0;
+	std::vector<SiteWait> waits;  // at the last census, most common first; empty without one
 };
 
 // Upper bounds of the duration histograms (Prometheus export): 10 µs to 10 s, with 10 ms (a

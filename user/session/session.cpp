@@ -146,6 +146,7 @@ AttachSummary Session::attach(pid_t pid)
 	proc.symbols = std::make_shared<BinarySymbols>(inspected->binary, layout, load_bias, inspected->names);
 	summary.live_at_attach = traced_process__live_at_attach(proc);
 	aggregator_.add_process(std::move(proc));
+	census_.add(pid, inspected->binary, load_bias);
 	return summary;
 }
 
@@ -210,6 +211,7 @@ void Session::end(pid_t pid)
 	if (before_detach_)
 		before_detach_(pid, now);
 	aggregator_.freeze(pid, tracer_, now);
+	census_.remove(pid);
 	tracer_.detach(pid);
 }
 
@@ -265,6 +267,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 
 Snapshot Session::snapshot()
 {
+	census_.take(aggregator_, clock__now().mono_ns);
 	Snapshot snap = aggregator_.snapshot(tracer_, clock__now());
 	// System-wide, processes come and go: an ended one is reported (exited: true) once, then
 	// dropped, so its PID can be reused and the model stays the size of what is running.

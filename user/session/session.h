@@ -19,6 +19,7 @@
 #include "user/common/error.h"
 #include "user/probes/tracer.h"
 #include "user/session/aggregator.h"
+#include "user/session/census.h"
 #include "user/session/model.h"
 #include "user/target/process.h"
 
@@ -137,6 +138,7 @@ private:
 
 	// Declared before the tracer: its ring buffer delivers into them until it is destroyed.
 	Aggregator aggregator_;
+	Census census_;  // what each site's goroutines wait on, for the aggregator
 	FanOut fanout_;
 	probes::Tracer tracer_;
 };

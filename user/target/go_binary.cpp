@@ -684,6 +684,11 @@ std::vector<std::pair<uint64_t, uint64_t>> GoBinary::data_ranges() const
 }
 
 std::optional<uint64_t> GoBinary::moduledata() const { return impl_->moduledata; }
+std::optional<uint64_t> GoBinary::gofunc() const
+{
+	std::call_once(impl_->gofunc_once, [this] { impl_->find_gofunc(); });
+	return impl_->gofunc;
+}
 std::optional<uint64_t> GoBinary::pointer_at(uint64_t vaddr) const { return impl_->pointer_at(vaddr); }
 bool GoBinary::is_wrapper(uint64_t entry) const { return impl_->is_wrapper_at(entry); }
 const BuildInfo &GoBinary::build_info() const { return impl_->info; }

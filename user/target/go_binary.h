@@ -66,6 +66,8 @@ public:
 	std::vector<std::pair<uint64_t, uint64_t>> data_ranges() const;
 	// Link-time address of runtime.firstmoduledata, found from the pclntab's address.
 	std::optional<uint64_t> moduledata() const;
+	// Link-time value of moduledata.gofunc: the base of the funcdata offsets (inline trees).
+	std::optional<uint64_t> gofunc() const;
 	// The pointer stored at a link-time address, as the process will see it before load bias:
 	// the file's bytes, or a PIE's R_X86_64_RELATIVE addend where the file holds 0.
 	std::optional<uint64_t> pointer_at(uint64_t vaddr) const;

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "user/target/go_binary.h"
+#include "user/target/offsets_table.h"
 #include "user/target/process.h"
 
 namespace gort::target {
@@ -16,12 +19,60 @@ struct GoroutineRecord {
 	uint32_t status = 0;  // g.atomicstatus without the _Gscan bit (0x1000)
 	uint64_t startpc = 0; // link-time address (load bias removed)
 	uint64_t gopc = 0;    // link-time address (load bias removed)
+	// The rest is filled when the binary's g layout has the member (DWARF or gort's table);
+	// addresses below are the process's own (load bias included), as the runtime stores them.
+	bool scan = false;          // the _Gscan bit was set: the GC is scanning this stack
+	uint8_t waitreason = 0;     // index into runtime.waitReasonStrings (meaningful while waiting)
+	int64_t waitsince = 0;      // nanotime() the runtime first saw it blocked; 0 if not yet
+	uint64_t parent_goid = 0;   // Go 1.21+; 0 before
+	uint64_t sched_sp = 0, sched_pc = 0, sched_bp = 0;  // g.sched: where it stopped running
+	uint64_t syscall_sp = 0, syscall_pc = 0, syscall_bp = 0;  // set while in a syscall
+	uint64_t stack_lo = 0, stack_hi = 0;
+	bool locked_to_thread = false;  // g.lockedm != 0
+	bool has_sched = false;     // g.sched and g.stack offsets were known
 };
 
 // _Gidle (0) and _Gdead (6) are not goroutines that exist; nor is _Gdeadextra (11, Go 1.26+
 // runtime2.go), the dead g kept on an extra M for C threads that call into Go (cgo), which
 // runtime.NumGoroutine does not count. No earlier version has a status 11.
 inline bool goroutine__alive(const GoroutineRecord &g) { return g.status != 0 && g.status != 6 && g.status != 11; }
+
+// The g status values of runtime2.go (the same 0-9 in 1.17-1.27; 10-11 from 1.26).
+enum GStatus : uint32_t {
+	G_IDLE = 0, G_RUNNABLE = 1, G_RUNNING = 2, G_SYSCALL = 3, G_WAITING = 4, G_DEAD = 6,
+	G_COPYSTACK = 8, G_PREEMPTED = 9, G_LEAKED = 10, G_DEADEXTRA = 11,
+};
+
+// The runtime's name of a status (traceback.go gStatusStrings): "running", "waiting", ...
+std::string goroutine__status_name(uint32_t status);
+
+// Reads g structs of one process with one layout (offsets resolved once).
+class GoroutineReader {
+public:
+	// Throws UserError(unsupported) if runtime.allgs or the g offsets cannot be found.
+	GoroutineReader(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias);
+
+	// Every g in allgs (throws UserError(no_process) if the process's memory cannot be read).
+	std::vector<GoroutineRecord> read_all() const;
+	// One g again (for the stability check of a g read while it runs); false if unreadable.
+	bool read_one(uint64_t gp, GoroutineRecord &out) const;
+	// Many g's in few system calls; out[i] is valid where the result is true.
+	std::vector<bool> read_batch(const std::vector<uint64_t> &gps, std::vector<GoroutineRecord> &out) const;
+	bool has_stacks() const { return sched_ && stack_; }
+
+private:
+	void decode(uint64_t gp, const uint8_t *buf, GoroutineRecord &r) const;
+
+	const GoBinary &bin_;
+	const ProcessMemory &mem_;
+	uint64_t bias_;
+	uint64_t allgs_ = 0;
+	std::optional<uint64_t> allglen_;
+	uint32_t goid_ = 0, status_ = 0, startpc_ = 0, gopc_ = 0;
+	std::optional<uint32_t> waitreason_, waitsince_, parent_, sched_, sp_, pc_, bp_, syscallsp_, syscallpc_,
+		syscallbp_, stack_, lo_, hi_, lockedm_;
+	size_t span_ = 0;
+};
 
 // Reads runtime.allgs/allglen. Throws UserError(unsupported) if the symbols or the g offsets
 // are missing. Values race with the running program; parked goroutines are stable.

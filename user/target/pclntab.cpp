@@ -22,7 +22,7 @@ size_t func_header_size(uint32_t magic) { return magic == PCLNTAB_MAGIC_GO118 ? 
 
 // Offsets in a _func record (runtime/runtime2.go, Go 1.18-1.27): entryOff, nameOff, args,
 // deferreturn, pcsp, then these.
-constexpr uint64_t FUNC_PCFILE = 20, FUNC_PCLN = 24, FUNC_CU_OFFSET = 32;
+constexpr uint64_t FUNC_PCSP = 16, FUNC_PCFILE = 20, FUNC_PCLN = 24, FUNC_CU_OFFSET = 32;
 
 // runtime.readvarint: little-endian base 128; a uint32 takes at most 5 bytes.
 bool read_varint(const std::vector<uint8_t> &b, uint64_t &at, uint32_t &out)
@@ -163,6 +163,7 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 		f.entry = t.text_start + entry_off;
 		f.end = t.text_start + next_entry;
 		f.func_id = t.bytes[rec + hdr - 4];
+		f.flag = t.bytes[rec + hdr - 3];
 		f.func_off = static_cast<uint32_t>(rec);
 		if (f.name.empty())
 			return std::nullopt;
@@ -220,6 +221,14 @@ const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc)
 		return nullptr;
 	--it;
 	return pc < it->end ? &*it : nullptr;
+}
+
+std::optional<int32_t> pclntab__spdelta(const Pclntab &tab, const PclnFunction &f, uint64_t pc)
+{
+	uint32_t pcsp = 0;
+	if (!load(tab.bytes, f.func_off + FUNC_PCSP, pcsp))
+		return std::nullopt;
+	return pclntab__pcvalue(tab, f, pcsp, pc);
 }
 
 std::optional<PclnLine> pclntab__line(const Pclntab &tab, uint64_t pc)

@@ -19,6 +19,7 @@ struct PclnFunction {
 	std::string name;
 	uint64_t entry = 0, end = 0;  // link-time [entry, end): up to the next function
 	uint8_t func_id = 0;          // abi.FuncID: 0 normal; wrapper etc. per version
+	uint8_t flag = 0;             // abi.FuncFlag: FUNC_FLAG_TOP_FRAME marks the end of a stack
 	uint32_t func_off = 0;        // offset of its _func record in the function table
 };
 
@@ -47,6 +48,10 @@ constexpr unsigned FUNCDATA_INL_TREE = 3;
 // The tree's length is stored nowhere: the entries in use are the values this table takes.
 constexpr unsigned PCDATA_INL_TREE_INDEX = 2;
 
+// abi.FuncFlagTopFrame (the same bit 1.18-1.27): runtime.goexit, mstart, rt0_go... where a
+// goroutine's stack ends; the unwinder stops there.
+constexpr uint8_t FUNC_FLAG_TOP_FRAME = 1;
+
 // The magic of the pclntab format of Go 1.18-1.19 and of 1.20+.
 constexpr uint32_t PCLNTAB_MAGIC_GO118 = 0xfffffff0;
 constexpr uint32_t PCLNTAB_MAGIC_GO120 = 0xfffffff1;
@@ -66,6 +71,10 @@ std::vector<int32_t> pclntab__pcdata_values(const Pclntab &tab, const PclnFuncti
 
 // The pclntab function whose [entry, end) holds the link-time `pc`; nullptr if none.
 const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc);
+
+// runtime.funcspdelta: bytes the function at link-time `pc` has pushed below its caller's SP
+// (not counting the return address), from its pcsp table; nullopt if it has none.
+std::optional<int32_t> pclntab__spdelta(const Pclntab &tab, const PclnFunction &f, uint64_t pc);
 
 struct PclnLine {
 	std::string file;  // as the linker stored it: the path the runtime's tracebacks print

@@ -1,6 +1,8 @@
 // A running process as /proc shows it. Nothing here attaches to or stops the target.
 #include "user/target/process.h"
 
+#include <sys/uio.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -157,7 +159,7 @@ uint64_t process__load_bias(pid_t pid, uint64_t first_load_vaddr)
 	return best_start - best_off - (first_load_vaddr & ~uint64_t(0xfff));
 }
 
-ProcessMemory::ProcessMemory(pid_t pid)
+ProcessMemory::ProcessMemory(pid_t pid) : pid_(pid)
 {
 	fd_ = ::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd_ < 0) {
@@ -188,6 +190,52 @@ bool ProcessMemory::read(uint64_t addr, void *buf, size_t len) const
 		len -= n;
 	}
 	return true;
+}
+
+std::vector<bool> ProcessMemory::read_many(const std::vector<Region> &regions) const
+{
+	std::vector<bool> ok(regions.size(), false);
+	constexpr size_t BATCH = 1024;  // IOV_MAX
+	std::vector<iovec> local, remote;
+	size_t i = 0;
+	bool vm_readv = true;
+	while (i < regions.size()) {
+		if (!vm_readv) {
+			ok[i] = read(regions[i].addr, regions[i].buf, regions[i].len);
+			i++;
+			continue;
+		}
+		size_t n = std::min(BATCH, regions.size() - i);
+		local.resize(n);
+		remote.resize(n);
+		size_t want = 0;
+		for (size_t k = 0; k < n; k++) {
+			local[k] = {regions[i + k].buf, regions[i + k].len};
+			remote[k] = {reinterpret_cast<void *>(regions[i + k].addr), regions[i + k].len};
+			want += regions[i + k].len;
+		}
+		ssize_t got = process_vm_readv(pid_, local.data(), n, remote.data(), n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EPERM || errno == ENOSYS || errno == EACCES)) {
+			vm_readv = false;  // e.g. a seccomp or LSM refusal: /proc/PID/mem still works
+			continue;
+		}
+		// It stops at the first region it cannot read whole: those before it are complete;
+		// that one is retried alone (and reported), then the batch goes on after it.
+		size_t done = got > 0 ? static_cast<size_t>(got) : 0, k = 0;
+		for (; k < n && done >= regions[i + k].len; k++) {
+			done -= regions[i + k].len;
+			ok[i + k] = true;
+		}
+		if (static_cast<size_t>(std::max<ssize_t>(got, 0)) == want) {
+			i += n;
+			continue;
+		}
+		ok[i + k] = read(regions[i + k].addr, regions[i + k].buf, regions[i + k].len);
+		i += k + 1;
+	}
+	return ok;
 }
 
 std::optional<uint64_t> ProcessMemory::read_u64(uint64_t addr) const

@@ -52,8 +52,18 @@ public:
 	bool read(uint64_t addr, void *buf, size_t len) const;
 	std::optional<uint64_t> read_u64(uint64_t addr) const;
 
+	// Many reads in few system calls (process_vm_readv, up to 1024 regions each; pread where
+	// that is refused): ok[i] says whether region i was read whole.
+	struct Region {
+		uint64_t addr;
+		void *buf;
+		size_t len;
+	};
+	std::vector<bool> read_many(const std::vector<Region> &regions) const;
+
 private:
 	int fd_ = -1;
+	pid_t pid_ = 0;
 };
 
 } // namespace gort::target

@@ -243,20 +243,24 @@ std::optional<uint64_t> runtime_globals__last_gc_nanotime_field(const GoBinary &
 	return both.front();
 }
 
-std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin)
+namespace {
+
+// A Go [N]string in the data segments of a stripped binary, recognised by the texts of its
+// entries 1 and 2 ({ptr, len} pairs of 16 bytes); entry 0 may be "" (a nil pointer, length 0).
+std::vector<std::string> string_table_in_data(const GoBinary &bin, std::string_view first, std::string_view second)
 {
-	auto named = bin.string_array("runtime.stwReasonStrings");
-	if (!named.empty() || !bin.build_info().stripped)
-		return named;
-	// A [N]string is N {ptr, len} pairs; stwReason 1 and 2 are the same in 1.21-1.27.
-	auto text = [&](uint64_t hdr, std::string *out) {
-		auto ptr = bin.pointer_at(hdr);
+	auto text = [&](uint64_t hdr, std::string *out, bool may_be_empty) {
 		auto len = bin.read(hdr + 8, 8);
-		if (!ptr || !len)
+		if (!len)
 			return false;
 		uint64_t n;
 		memcpy(&n, len->data(), 8);
-		if (n == 0 || n > 64)
+		if (n == 0 && may_be_empty) {
+			out->clear();
+			return true;
+		}
+		auto ptr = bin.pointer_at(hdr);
+		if (!ptr || n == 0 || n > 64)
 			return false;
 		auto bytes = bin.read(*ptr, n);
 		if (!bytes || !std::all_of(bytes->begin(), bytes->end(), [](uint8_t c) { return c >= 0x20 && c < 0x7f; }))
@@ -273,13 +277,13 @@ std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin
 			memcpy(&l1, seg->data() + off + 8, 8);
 			memcpy(&l2, seg->data() + off + 24, 8);
 			std::string s1, s2;
-			if (l1 != 19 || l2 != 20 || !text(lo + off, &s1) || s1 != "GC mark termination" ||
-			    !text(lo + off + 16, &s2) || s2 != "GC sweep termination")
+			if (l1 != first.size() || l2 != second.size() || !text(lo + off, &s1, false) || s1 != first ||
+			    !text(lo + off + 16, &s2, false) || s2 != second)
 				continue;
 			std::vector<std::string> out;
 			for (uint64_t at = lo + off - 16;; at += 16) {
 				std::string s;
-				if (!text(at, &s))
+				if (!text(at, &s, out.empty()))
 					break;
 				out.push_back(std::move(s));
 			}
@@ -287,6 +291,26 @@ std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin
 		}
 	}
 	return {};
+}
+
+} // namespace
+
+std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin)
+{
+	auto named = bin.string_array("runtime.stwReasonStrings");
+	if (!named.empty() || !bin.build_info().stripped)
+		return named;
+	// stwReason 1 and 2 are the same in 1.21-1.27.
+	return string_table_in_data(bin, "GC mark termination", "GC sweep termination");
+}
+
+std::vector<std::string> runtime_globals__wait_reason_strings(const GoBinary &bin)
+{
+	auto named = bin.string_array("runtime.waitReasonStrings");
+	if (!named.empty() || !bin.build_info().stripped)
+		return named;
+	// waitReason 1 and 2 are the same in every version, 1.26's reordering included (§1.3).
+	return string_table_in_data(bin, "GC assist marking", "IO wait");
 }
 
 } // namespace gort::target

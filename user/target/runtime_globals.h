@@ -39,4 +39,9 @@ std::optional<uint64_t> runtime_globals__last_gc_nanotime_field(const GoBinary &
 // string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".
 std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin);
 
+// runtime.waitReasonStrings (every version; the g.waitreason values index it, and they move
+// between versions: never hard-coded): from .symtab, else found in the data segments as the
+// table whose entries 1 and 2 are "GC assist marking", "IO wait".
+std::vector<std::string> runtime_globals__wait_reason_strings(const GoBinary &bin);
+
 } // namespace gort::target

@@ -72,6 +72,8 @@ session::Snapshot snapshot__for_terminal(const session::Snapshot &snap)
 			s.function = text__escape(s.function);
 			s.created_by = text__escape(s.created_by);
 			s.created_at = text__escape(s.created_at);
+			for (auto &w : s.waits)
+				w.reason = text__escape(w.reason);
 		}
 		std::map<std::string, session::PauseStats> reasons;
 		for (const auto &[reason, stats] : p.stw_by_reason)
@@ -87,6 +89,30 @@ session::Snapshot snapshot__for_terminal(const session::Snapshot &snap)
 			}
 		}
 	}
+	return out;
+}
+
+std::string format__site_waits(const session::Site &s, size_t max_items)
+{
+	std::string out;
+	for (size_t i = 0; i < s.waits.size() && i < max_items; i++) {
+		const auto &w = s.waits[i];
+		if (!out.empty())
+			out += "; ";
+		out += fmt::format("{} {}", w.count, w.reason);
+		if (w.change)
+			out += fmt::format(" ({:+})", w.change);  // since the previous census: a leak grows
+		// The runtime sets g.waitsince when a GC first sees the goroutine blocked: an age is
+		// shown once one has.
+		if (w.oldest_ns) {
+			uint64_t sec = w.oldest_ns / 1'000'000'000;
+			out += sec < 60 ? fmt::format(", oldest {}s", sec)
+					: sec < 3600 ? fmt::format(", oldest {}m", sec / 60)
+						     : fmt::format(", oldest {}h{:02}m", sec / 3600, sec / 60 % 60);
+		}
+	}
+	if (s.waits.size() > max_items)
+		out += fmt::format("; +{} more", s.waits.size() - max_items);
 	return out;
 }
 

@@ -23,6 +23,9 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 {
 	nlohmann::json sites = nlohmann::json::array();
 	for (const auto &s : p.sites) {
+		nlohmann::json waits = nlohmann::json::array();
+		for (const auto &w : s.waits)
+			waits.push_back({{"reason", w.reason}, {"count", w.count}, {"oldest_ns", w.oldest_ns}, {"change", w.change}});
 		sites.push_back({
 			{"function", s.function},
 			{"created_by", s.created_by},
@@ -31,6 +34,7 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 			{"exited", s.exited},
 			{"live", s.live},
 			{"system", s.system},
+			{"waits", waits},
 		});
 	}
 

@@ -64,9 +64,12 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 			continue;
 		if (shown++ == kTopSites)
 			break;
-		fmt::format_to(o, "  site {} created_by={} at={} live={} created={} exited={}{}\n", text__token(s.function),
+		fmt::format_to(o, "  site {} created_by={} at={} live={} created={} exited={}{}", text__token(s.function),
 			text__token(s.created_by), text__token(s.created_at), s.live, s.created, s.exited,
 			s.system ? " system" : "");
+		if (!s.waits.empty())
+			fmt::format_to(o, " waiting=\"{}\"", format__site_waits(s, 3));
+		fmt::format_to(o, "\n");
 	}
 
 	const auto &gc = p.stw_gc;

@@ -29,6 +29,7 @@ constexpr const char *kDim = "\x1b[2m";
 constexpr const char *kSpark = "\x1b[32m";
 
 constexpr size_t kTopSites = 10;
+constexpr int kWaitsColumn = 120;  // screen width from which sites show WAITING ON
 constexpr size_t kNarrow = 60;  // below this many columns, tables drop their least useful columns
 
 // --- UTF-8: every glyph this view draws is one column wide, so a code point is a column ---
@@ -344,7 +345,7 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		if (rows.size() == kTopSites)
 			break;
 		rows.push_back({{s.function}, {s.created_by}, {s.created_at}, {fmt::format("{}", s.live)},
-			{fmt::format("{}", s.created)}, {fmt::format("{}", s.exited)}});
+			{fmt::format("{}", s.created)}, {fmt::format("{}", s.exited)}, {format__site_waits(s, 2)}});
 		// Growth is not in the model; the top site by live is where a leak shows, so it stands out.
 		styles.push_back(rows.size() == 1 && s.live > 0 ? kBold : nullptr);
 	}
@@ -357,7 +358,17 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		push({sites_title}, 2);
 	} else {
 		std::vector<Column> columns = {{"FUNCTION", false, true, true}, {"CREATED BY", false, true, true},
-			{"AT", false, true, true}, {"LIVE", true}, {"CREATED", true}, {"EXITED", true}};
+			{"AT", false, true, true}, {"LIVE", true}, {"CREATED", true}, {"EXITED", true},
+			{"WAITING ON", false, true, false}};
+		// The census's column only when it has something to say, and only where it leaves the
+		// names whole (at 80 columns the function would lose its head to it).
+		bool any_waits = std::any_of(p.sites.begin(), p.sites.end(),
+					     [&](const auto &s) { return s.system != any_user && !s.waits.empty(); });
+		if (!any_waits || width < kWaitsColumn) {
+			columns.pop_back();
+			for (auto &row : rows)
+				row.pop_back();
+		}
 		// Too narrow for three names: the function alone says more than three stubs.
 		if (width < kNarrow) {
 			columns.erase(columns.begin() + 1, columns.begin() + 3);
@@ -371,6 +382,8 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		compact.add("Top site", kSection)
 			.add("  " + top.function, styles[0])
 			.add(fmt::format(" ({})  live {}  created {}  exited {}", top.created_at, top.live, top.created, top.exited));
+		if (!top.waits.empty())
+			compact.add("  " + format__site_waits(top, 1));
 		int head = push({sites_title, table[0], table[1]}, 2, -1, {compact});
 		for (size_t r = 1; r < rows.size(); r++)
 			push({table[r + 1]}, 3 + static_cast<int>(r), head);

@@ -42,6 +42,8 @@ session::Snapshot snapshot__for_terminal(const session::Snapshot &snap);
 
 // Helpers shared by the views.
 std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
+// What a site's goroutines wait on: "498 chan receive, oldest 14m; 2 running" (most common first).
+std::string format__site_waits(const session::Site &s, size_t max_items);
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 } // namespace gort::views

@@ -10,6 +10,12 @@
 //	       exited goroutines to be gone, and prints one JSON report of what it did.
 //	EOF:   it exits with -exit-code (0 by default).
 //
+// With -stack-gate it first parks goroutines in known waits (channel receive through an inlined
+// call, select, mutex, WaitGroup, Cond, sleep, channel send, a closure, a deep call chain),
+// waits until none of them is runnable or running, and after the ready line prints its own
+// runtime.Stack(buf, true) between the lines "stack-gate begin" and "stack-gate end": the
+// ground truth for `gort goroutines`, taken while the same goroutines sit in the start-line read.
+//
 // It must build with every toolchain the tests use (Go 1.19 up, GOPATH mode): no generics-era
 // library APIs, no min/max builtins, no modules. The only user goroutines (in
 // runtime.NumGoroutine's sense) it ever starts are the ones in the report: no os/signal, no
@@ -18,9 +24,11 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -42,6 +50,8 @@ var (
 	preLeakers  = flag.Int("pre-leakers", 0, "goroutines blocked forever, started before the ready line")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the workload here (a profile for -pgo builds)")
 	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
+	stackGate   = flag.Bool("stack-gate", false, "park goroutines in known waits and print runtime.Stack(all) after the ready line")
+	leakProfile = flag.Bool("leak-profile", false, "with -stack-gate: run the goroutineleak profile first (Go 1.26+ built with GOEXPERIMENT=goroutineleakprofile), which marks goroutines blocked on unreachable channels _Gleaked")
 )
 
 // leakCh is never written to or closed: every leakWorker waits on it forever.
@@ -140,9 +150,26 @@ func main() {
 		go attachChurner(stopChurn, &churnDone)
 	}
 
+	gateN := 0
+	var gateDump []byte
+	if *stackGate {
+		gateN, gateDump = startGate()
+		if *leakProfile {
+			// Only registered when the runtime has leak detection: a no-op elsewhere.
+			if p := pprof.Lookup("goroutineleak"); p != nil {
+				p.WriteTo(io.Discard, 0)
+				buf := make([]byte, 1<<20)
+				gateDump = append([]byte(nil), buf[:runtime.Stack(buf, true)]...)
+			}
+		}
+	}
+
 	out := bufio.NewWriter(os.Stdout)
 	in := bufio.NewReader(os.Stdin)
 	fmt.Fprintf(out, "ready %d\n", os.Getpid())
+	if *stackGate {
+		fmt.Fprintf(out, "stack-gate begin\n%s\nstack-gate end\n", gateDump)
+	}
 	out.Flush()
 	if _, err := in.ReadString('\n'); err != nil {
 		fmt.Fprintf(os.Stderr, "groundtruth: no start line on stdin: %v\n", err)
@@ -152,7 +179,7 @@ func main() {
 	close(stopChurn)
 	churnDone.Wait()
 	// Churn goroutines that called Done may not have exited yet.
-	for runtime.NumGoroutine() != 1+*preLeakers {
+	for runtime.NumGoroutine() != 1+*preLeakers+gateN {
 		time.Sleep(time.Millisecond)
 	}
 
@@ -225,7 +252,7 @@ func main() {
 	debug.SetGCPercent(-1) // waits for any in-progress cycle: NumGC is final from here on
 
 	// Goroutines that called wg.Done may not have exited yet.
-	want := atStart + *leakers
+	want := atStart + *leakers // atStart counts the gate's goroutines
 	for runtime.NumGoroutine() != want {
 		time.Sleep(time.Millisecond)
 	}
@@ -274,4 +301,126 @@ func main() {
 		}
 	}
 	os.Exit(*exitCode)
+}
+
+// The stack gate's goroutines: each parks in one kind of wait and never wakes.
+var (
+	gateCh     = make(chan int)
+	gateSelA   = make(chan int)
+	gateSelB   = make(chan string)
+	gateMu     sync.Mutex
+	gateWG     sync.WaitGroup
+	gateCond   = sync.NewCond(&sync.Mutex{})
+	gateSink   int
+	gateRecvOK = make(chan int) // the closure receives on it
+)
+
+// gateRecv is small enough to be inlined into gateChanWorker: its frame is an inlined one.
+func gateRecv(ch chan int) int { return <-ch }
+
+func gateChanWorker(ch chan int) { gateSink = gateRecv(ch) }
+
+func gateSelectWorker() {
+	select {
+	case v := <-gateSelA:
+		gateSink = v
+	case s := <-gateSelB:
+		gateSink = len(s)
+	}
+}
+
+func gateMutexWorker() {
+	gateMu.Lock()
+	gateSink++
+	gateMu.Unlock()
+}
+
+func gateWaitGroupWorker() { gateWG.Wait() }
+
+func gateCondWorker() {
+	gateCond.L.Lock()
+	for {
+		gateCond.Wait()
+	}
+}
+
+func gateSleepWorker() { time.Sleep(1000 * time.Hour) }
+
+func gateSendWorker(ch chan int) { ch <- 1 }
+
+//go:noinline
+func gateDeep(n int, ch chan int) int {
+	if n == 0 {
+		return <-ch
+	}
+	return gateDeep(n-1, ch) + 1
+}
+
+func gateDeepWorker(ch chan int) { gateSink = gateDeep(3, ch) }
+
+// 160 frames: more than the runtime prints (it elides the middle ones, or those after the 100th
+// before Go 1.21).
+func gateVeryDeepWorker(ch chan int) { gateSink = gateDeep(160, ch) }
+
+// startGate starts the gate's goroutines, waits until every one of them is parked (none is
+// runnable or running in runtime.Stack's own dump) and returns their number and that dump.
+func startGate() (int, []byte) {
+	gateMu.Lock() // held forever: gateMutexWorker blocks
+	gateWG.Add(1) // never done
+	n := 0
+	start := func(f func()) {
+		n++
+		go f()
+	}
+	for i := 0; i < 3; i++ {
+		go gateChanWorker(gateCh)
+		n++
+	}
+	start(gateSelectWorker)
+	start(gateMutexWorker)
+	start(gateWaitGroupWorker)
+	start(gateCondWorker)
+	start(gateSleepWorker)
+	go gateSendWorker(make(chan int))
+	n++
+	go func() { gateSink = <-gateRecvOK }()
+	n++
+	go gateDeepWorker(make(chan int))
+	n++
+	go gateVeryDeepWorker(make(chan int))
+	n++
+	buf := make([]byte, 1<<20)
+	for {
+		k := runtime.Stack(buf, true)
+		dump := buf[:k]
+		if runtime.NumGoroutine() == 1+*preLeakers+n+countAttachChurn() && allParked(dump) {
+			return n, append([]byte(nil), dump...)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func countAttachChurn() int {
+	if *attachChurn {
+		return -1 // the gate is not used with -attach-churn: never settles
+	}
+	return 0
+}
+
+// allParked: every goroutine but the caller (the first, "[running]") is in some wait.
+func allParked(dump []byte) bool {
+	first := true
+	for _, line := range bytes.Split(dump, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("goroutine ")) {
+			continue
+		}
+		if first {
+			first = false
+			continue
+		}
+		if bytes.Contains(line, []byte("[running")) || bytes.Contains(line, []byte("[runnable")) {
+			return false
+		}
+	}
+	return true
 }

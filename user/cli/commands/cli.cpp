@@ -171,6 +171,46 @@ struct RecordArgs {
 	}
 };
 
+struct GoroutinesArgs {
+	int pid = 0;
+	bool group = false, json = false, leaks = false, runtime = false;
+	int min_count = 2;
+	std::string watch;
+
+	void add_to(CLI::App *cmd)
+	{
+		cmd->add_option("-p,--pid", pid, "PID of the Go process")->required();
+		cmd->add_flag("--group", group, "fold goroutines with identical stacks, with counts (like pprof debug=1)");
+		cmd->add_flag("--json", json, "one JSON object on stdout");
+		cmd->add_flag("--leaks", leaks, "groups of goroutines parked in the same wait at the same stack");
+		cmd->add_option("--min", min_count, "with --leaks: the smallest group shown")->capture_default_str();
+		cmd->add_option("--watch", watch, "with --leaks: read again after this long (e.g. 10s) and show which groups grow");
+		cmd->add_flag("--runtime", runtime, "also the runtime's own goroutines and frames");
+	}
+
+	GoroutinesOptions resolve() const
+	{
+		GoroutinesOptions o;
+		if (pid <= 0)
+			throw UserError(ExitCode::usage, fmt::format("invalid PID {}: use a positive process ID", pid));
+		if (group && (leaks || json))
+			throw UserError(ExitCode::usage, "--group is a text format: use it without --leaks and --json");
+		if (!watch.empty() && !leaks)
+			throw UserError(ExitCode::usage, "--watch compares leak groups over time: add --leaks");
+		if (min_count < 1)
+			throw UserError(ExitCode::usage, fmt::format("invalid --min {}: use 1 or more", min_count));
+		o.pid = pid;
+		o.group = group;
+		o.json = json;
+		o.leaks = leaks;
+		o.runtime = runtime;
+		o.min_count = static_cast<size_t>(min_count);
+		if (!watch.empty())
+			o.watch = parse_positive("--watch", watch);
+		return o;
+	}
+};
+
 } // namespace
 
 int cli__run(int argc, char **argv)
@@ -187,6 +227,11 @@ int cli__run(int argc, char **argv)
 	TopArgs top_args;
 	auto *top = app.add_subcommand("top", "live view of goroutines, GC, STW pauses and slow syscalls of Go processes");
 	top_args.add_to(top, true);
+
+	GoroutinesArgs goroutines_args;
+	auto *goroutines = app.add_subcommand("goroutines", "every goroutine of a Go process: wait, age and stack, read "
+								 "from its memory without stopping it");
+	goroutines_args.add_to(goroutines);
 
 	TopArgs demo_args;
 	auto *demo = app.add_subcommand("demo", "start a small Go service with problems and run `top` on it");
@@ -237,6 +282,8 @@ int cli__run(int argc, char **argv)
 			return top__run(top_args.resolve());
 		if (*serve)
 			return serve__run(serve_args.resolve());
+		if (*goroutines)
+			return goroutines__run(goroutines_args.resolve());
 		if (*demo)
 			return demo__run(demo_args.resolve());
 		if (*record)

@@ -45,8 +45,20 @@ struct ServeOptions {
 	size_t max_sites = 20;   // per-site series per process (the rest: one "other" series)
 };
 
-int top__run(const TopOptions &opts);
 int serve__run(const ServeOptions &opts);
+
+struct GoroutinesOptions {
+	pid_t pid = 0;
+	bool group = false;    // fold identical stacks (pprof debug=1-like)
+	bool json = false;
+	bool leaks = false;    // waiting goroutines in groups of the same wait at the same stack
+	size_t min_count = 2;  // with leaks: smallest group shown
+	std::optional<std::chrono::nanoseconds> watch;  // with leaks: read again after this long
+	bool runtime = false;  // also the runtime's own goroutines and frames
+};
+
+int top__run(const TopOptions &opts);
+int goroutines__run(const GoroutinesOptions &opts);
 int record__run(const RecordOptions &opts);
 int report__run(const std::string &path, bool json);
 int export__run(const std::string &path, const std::string &format, const std::string &output);
