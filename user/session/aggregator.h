@@ -70,6 +70,8 @@ private:
 		std::vector<uint64_t> stw_gc, stw_other;
 		std::map<uint32_t, std::map<std::string, uint64_t>> syscall_functions;  // nr -> function -> n
 		std::vector<int64_t> live_history;
+		std::vector<GcCycle> gc_recent;
+		std::vector<int64_t> heap_history;
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		bool frozen = false;
 		ProcessSnapshot last;
@@ -81,6 +83,10 @@ private:
 	uint64_t slow_syscall_ns_;
 	std::map<pid_t, ProcessState> procs_;
 };
+
+// A GORT_EV_GC_TRACE record as the runtime's gctrace line reads it (the CPU figures are the
+// same formulas as gcMarkTermination's: stwprocs x the STW phase's wall time).
+GcCycle gc_cycle__from_event(const gort_gc_trace_event &ev);
 
 // Exact nearest-rank percentile (q in (0,1]) of the values; 0 if empty. Sorts in place.
 uint64_t percentile(std::vector<uint64_t> &values, double q);

@@ -184,6 +184,79 @@ std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const Str
 			   {"last_gc_nanotime", "last_gc_unix", "numgc"});
 }
 
+std::optional<uint64_t> runtime_globals__gc_controller(const GoBinary &bin, const StructOffsets &offs, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.gcController"))
+			return s;
+	// gcMarkTermination's gctrace print reads lastHeapGoal, globalsScan and idleMarkTime
+	// together (mgc.go, every version).
+	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.gcControllerState",
+			   {"lastHeapGoal", "globalsScan", "idleMarkTime"});
+}
+
+namespace {
+
+// The one plain global `function` stores the result of its first `CALL callee` into:
+// `call callee; mov [rip+X], rax`.
+std::optional<uint64_t> store_of_call(const GoBinary &bin, std::string_view function, std::string_view callee)
+{
+	auto f = bin.function(function);
+	auto target = bin.function(callee);
+	if (!f || !target)
+		return std::nullopt;
+	auto code = bin.read(f->addr, f->size);
+	csh cs = 0;
+	if (!code || cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return std::nullopt;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_insn *insn = nullptr;
+	size_t n = cs_disasm(cs, code->data(), code->size(), f->addr, 0, &insn);
+	std::optional<uint64_t> found;
+	for (size_t i = 0; i + 1 < n && !found; i++) {
+		const cs_x86 &call = insn[i].detail->x86;
+		if (insn[i].id != X86_INS_CALL || call.op_count != 1 || call.operands[0].type != X86_OP_IMM ||
+		    static_cast<uint64_t>(call.operands[0].imm) != target->addr)
+			continue;
+		const cs_insn &mov = insn[i + 1];
+		const cs_x86 &x = mov.detail->x86;
+		if (mov.id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_MEM &&
+		    x.operands[0].mem.base == X86_REG_RIP && x.operands[1].type == X86_OP_REG &&
+		    x.operands[1].reg == X86_REG_RAX)
+			found = mov.address + mov.size + x.operands[0].mem.disp;
+		break;
+	}
+	if (insn)
+		cs_free(insn, n);
+	cs_close(&cs);
+	return found;
+}
+
+} // namespace
+
+std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.runtimeInitTime"))
+			return s;
+	// runtime.main: `runtimeInitTime = nanotime()`, its first call of nanotime (proc.go), which
+	// the compiler inlines down to nanotime1.
+	for (const char *callee : {"runtime.nanotime1", "runtime.nanotime"})
+		if (auto a = store_of_call(bin, "runtime.main", callee))
+			return a;
+	return std::nullopt;
+}
+
+std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.gomaxprocs"))
+			return s;
+	// Not decoded: without .symtab the aggregator falls back on work.maxprocs, the GOMAXPROCS
+	// the last cycle started with.
+	return std::nullopt;
+}
+
 std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin)
 {
 	auto named = bin.string_array("runtime.stwReasonStrings");

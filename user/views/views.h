@@ -36,6 +36,10 @@ std::string tui__render_table(const session::Snapshot &snap, int width, int heig
 // Trouble worth a row's attention: the worst pause of a process.
 uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p);
 
+// One GC cycle as the runtime's GODEBUG=gctrace=1 prints it (no newline), and unrounded.
+std::string gctrace__line(const session::GcCycle &c);
+nlohmann::json gctrace__json(const session::GcCycle &c);
+
 // Helpers shared by the views.
 std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
