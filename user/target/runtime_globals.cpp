@@ -171,7 +171,12 @@ std::optional<uint64_t> runtime_globals__work(const GoBinary &bin, const StructO
 		if (auto s = bin.symbol("runtime.work"))
 			return s;
 	// gcStart: `now := nanotime(); work.tSweepTerm = now; work.pauseStart = now` (1.19-1.21).
-	return struct_base(bin, offs, "runtime.gcStart", "runtime.workType", {"tSweepTerm", "pauseStart"});
+	if (auto base = struct_base(bin, offs, "runtime.gcStart", "runtime.workType", {"tSweepTerm", "pauseStart"}))
+		return base;
+	// 1.22+ has no pauseStart: gcMarkTermination's gctrace print reads the phase times and
+	// heap sizes together.
+	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.workType",
+			   {"tSweepTerm", "tMark", "tMarkTerm", "tEnd", "heap0", "heap1", "heap2"});
 }
 
 std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const StructOffsets &offs, Lookup how)
@@ -189,10 +194,10 @@ std::optional<uint64_t> runtime_globals__gc_controller(const GoBinary &bin, cons
 	if (how == Lookup::symbol_first)
 		if (auto s = bin.symbol("runtime.gcController"))
 			return s;
-	// gcMarkTermination's gctrace print reads lastHeapGoal, globalsScan and idleMarkTime
-	// together (mgc.go, every version).
+	// gcMarkTermination's gctrace print reads all these members together (mgc.go, every
+	// version); with fewer, Go 1.26's gcMarkTermination offers a wrong base that fits them.
 	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.gcControllerState",
-			   {"lastHeapGoal", "globalsScan", "idleMarkTime"});
+			   {"lastHeapGoal", "globalsScan", "idleMarkTime", "assistTime", "dedicatedMarkTime", "fractionalMarkTime"});
 }
 
 namespace {
@@ -218,12 +223,18 @@ std::optional<uint64_t> store_of_call(const GoBinary &bin, std::string_view func
 		if (insn[i].id != X86_INS_CALL || call.op_count != 1 || call.operands[0].type != X86_OP_IMM ||
 		    static_cast<uint64_t>(call.operands[0].imm) != target->addr)
 			continue;
-		const cs_insn &mov = insn[i + 1];
-		const cs_x86 &x = mov.detail->x86;
-		if (mov.id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_MEM &&
-		    x.operands[0].mem.base == X86_REG_RIP && x.operands[1].type == X86_OP_REG &&
-		    x.operands[1].reg == X86_REG_RAX)
-			found = mov.address + mov.size + x.operands[0].mem.disp;
+		// An ABI0 callee (nanotime1 is assembly) returns through a few instructions that
+		// restore X15 and R14 before the result is stored.
+		for (size_t k = i + 1; k < n && k <= i + 6 && insn[k].id != X86_INS_CALL; k++) {
+			const cs_insn &mov = insn[k];
+			const cs_x86 &x = mov.detail->x86;
+			if (mov.id == X86_INS_MOV && x.op_count == 2 && x.operands[0].type == X86_OP_MEM &&
+			    x.operands[0].mem.base == X86_REG_RIP && x.operands[1].type == X86_OP_REG &&
+			    x.operands[1].reg == X86_REG_RAX) {
+				found = mov.address + mov.size + x.operands[0].mem.disp;
+				break;
+			}
+		}
 		break;
 	}
 	if (insn)
@@ -241,7 +252,7 @@ std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, 
 			return s;
 	// runtime.main: `runtimeInitTime = nanotime()`, its first call of nanotime (proc.go), which
 	// the compiler inlines down to nanotime1.
-	for (const char *callee : {"runtime.nanotime1", "runtime.nanotime"})
+	for (const char *callee : {"runtime.nanotime1", "runtime.nanotime1.abi0", "runtime.nanotime"})
 		if (auto a = store_of_call(bin, "runtime.main", callee))
 			return a;
 	return std::nullopt;
