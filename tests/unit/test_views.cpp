@@ -125,8 +125,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	ASSERT_EQ(j["processes"].size(), 1u);
 	const auto &p = j["processes"][0];
 	EXPECT_EQ(keys__of(p),
-		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "lost_events", "pid",
-			"runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns", "syscalls"}));
+		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "heap", "lost_events",
+			"os_threads", "pid", "runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns", "syscalls"}));
 	EXPECT_EQ(p["pid"], 1234);
 	EXPECT_EQ(p["comm"], "api");
 	EXPECT_EQ(p["exe"], "/usr/bin/api");
@@ -161,7 +161,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(site["system"], false);
 	EXPECT_EQ(p["sites"][3]["system"], true);
 
-	EXPECT_EQ(p["gc"], (nlohmann::json{{"cycles", 14}, {"per_sec", 0.0}}));
+	EXPECT_EQ(p["gc"], (nlohmann::json{{"cycles", 14}, {"per_sec", 0.0}, {"recent", nlohmann::json::array()}}));
+	EXPECT_TRUE(p["heap"].is_null()) << "no cycle seen yet";
 	EXPECT_EQ(keys__of(p["stw"]), (std::vector<std::string>{"by_reason", "gc", "other"}));
 	const auto pause_keys = std::vector<std::string>{"count", "max_ns", "p50_ns", "p99_ns", "total_ns"};
 	EXPECT_EQ(keys__of(p["stw"]["gc"]), pause_keys);

@@ -42,6 +42,9 @@ nlohmann::json gctrace__json(const session::GcCycle &c);
 
 // Helpers shared by the views.
 std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
+std::string format__bytes(uint64_t bytes);        // "512B", "1.50KiB", "12.3MiB"
+std::string format__gogc(int32_t gogc);            // "100", "off"
+std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or bytes
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 } // namespace gort::views
