@@ -1,5 +1,7 @@
 #include "user/export/chrome_trace.h"
 
+#include "user/views/views.h"
+
 #include <cstring>
 #include <map>
 #include <set>
@@ -66,6 +68,10 @@ public:
 			std::memcpy(&ev, raw.data(), sizeof ev);
 			if (ev.kind == GORT_SYSCALL_GOROUTINE)
 				syscall(hdr.tgid, ev, symbols->site(ev.startpc, ev.gopc).function);
+		} else if (hdr.kind == GORT_EV_GC_TRACE && raw.size() >= sizeof(gort_gc_trace_event)) {
+			gort_gc_trace_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			gc_trace(session::gc_cycle__from_event(ev));
 		}
 	}
 
@@ -131,6 +137,27 @@ private:
 			emit({{"name", "GC cycle"}, {"cat", "gc"}, {"ph", "X"}, {"ts", us(start)}, {"dur", d / 1000.0},
 			      {"pid", pid}, {"tid", kRuntimeTid}, {"args", {{"reason", "GC"}, {"cycle", cycle}, {"duration_ns", d}}}});
 		}
+	}
+
+	// One GC cycle from the runtime's bookkeeping: the heap as a counter track (its size when the
+	// cycle began, when marking ended, and what was marked live, at the runtime's own phase
+	// timestamps; nanotime is CLOCK_MONOTONIC like the recording), the goal it set, and the
+	// cycle's gctrace figures on an instant.
+	void gc_trace(const session::GcCycle &c)
+	{
+		uint64_t mark_term = c.start_mono_ns + c.clock_sweep_term_ns + c.clock_mark_ns;
+		uint64_t end = mark_term + c.clock_mark_term_ns;
+		auto heap = [&](uint64_t at, uint64_t bytes) {
+			emit({{"name", "heap (bytes)"}, {"ph", "C"}, {"ts", us(at)}, {"pid", c.pid}, {"tid", kRuntimeTid},
+			      {"args", {{"heap", bytes}}}});
+		};
+		heap(c.start_mono_ns, c.heap_start);
+		heap(mark_term, c.heap_end);
+		heap(end, c.heap_marked);
+		emit({{"name", "heap goal (bytes)"}, {"ph", "C"}, {"ts", us(end)}, {"pid", c.pid}, {"tid", kRuntimeTid},
+		      {"args", {{"goal", c.heap_goal}}}});
+		emit({{"name", "gc " + std::to_string(c.num)}, {"cat", "gc"}, {"ph", "i"}, {"s", "t"}, {"ts", us(end)},
+		      {"pid", c.pid}, {"tid", kRuntimeTid}, {"args", views::gctrace__json(c)}});
 	}
 
 	void syscall(uint32_t pid, const gort_syscall_event &ev, const std::string &function)

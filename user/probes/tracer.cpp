@@ -1,5 +1,7 @@
 #include "user/probes/tracer.h"
 
+#include <filesystem>
+
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -254,6 +256,16 @@ std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const target::RuntimeLayout
 		links.push_back(std::move(link));
 	}
 	return links;
+}
+
+uint64_t Tracer::os_threads(pid_t pid) const
+{
+	std::error_code ec;
+	uint64_t n = 0;
+	for (auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
+	     !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+		n++;
+	return n;
 }
 
 void Tracer::set_phase(pid_t pid, gort_phase phase)

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -15,16 +14,6 @@ namespace {
 constexpr size_t kLiveHistory = 60;
 constexpr size_t kGcRecent = 16;
 
-// Threads of the process now (the runtime's mcount() minus idle ones would need its locks).
-uint64_t os_threads(pid_t pid)
-{
-	std::error_code ec;
-	uint64_t n = 0;
-	for (auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
-	     !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-		n++;
-	return n;
-}
 
 const std::map<uint32_t, std::string> &syscall_names()
 {
@@ -279,8 +268,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		h.gc_cpu_fraction = last.cpu_fraction;
 		h.live_history = st.heap_history;
 	}
-	if (!st.frozen)
-		s.heap.os_threads = os_threads(pid);
+	s.heap.os_threads = source.os_threads(pid);
 
 	s.syscall_threshold_ns = slow_syscall_ns_;
 	for (const auto &[key, agg] : source.syscalls(pid)) {
