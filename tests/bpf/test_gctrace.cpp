@@ -93,6 +93,11 @@ GctraceRun run_with_gctrace(const std::string &binary)
 	return run;
 }
 
+int go_minor(const std::string &version)  // "go1.19.8" -> 19
+{
+	return std::stoi(version.substr(version.find('.') + 1));
+}
+
 void expect_lines_equal_the_runtimes(const GctraceRun &run)
 {
 	ASSERT_TRUE(run.gc_trace);
@@ -103,7 +108,17 @@ void expect_lines_equal_the_runtimes(const GctraceRun &run)
 	for (const auto &c : run.cycles) {
 		auto it = run.runtime_lines.find(c.num);
 		ASSERT_NE(it, run.runtime_lines.end()) << "gort saw cycle " << c.num << " the runtime did not print";
-		EXPECT_EQ(gort::views::gctrace__line(c), it->second);
+		std::string ours = gort::views::gctrace__line(c);
+		// Go 1.19-1.20's gcStart sets work.userForced before it takes worldsema (mgc.go:616),
+		// so a runtime.GC() queued behind this cycle marks the runtime's own line "(forced)";
+		// gort has the cycle's own value, read before the next gcStart can run.
+		bool next_forced = false;
+		for (const auto &n : run.cycles)
+			next_forced |= n.num == c.num + 1 && n.forced;
+		if (go_minor(run.report["go_version"].get<std::string>()) < 21 && !c.forced && next_forced &&
+		    it->second == ours + " (forced)")
+			continue;
+		EXPECT_EQ(ours, it->second);
 		EXPECT_GT(c.heap_start, 0u);
 		EXPECT_GT(c.heap_goal, 0u);
 	}

@@ -9,7 +9,9 @@ Run: python3 tests/e2e/test_gctrace.py   (root; env GORT, GORT_SOURCE_DIR, GORT_
 import os
 import json
 import re
+import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gortlib  # noqa: E402
@@ -58,6 +60,39 @@ class Gctrace(gortlib.GortTestCase):
                               c["heap_goal_bytes"] >> 20, c["procs"]],
                              [int(m.group(i)) for i in range(2, 7)], m.group(0))
             self.assertEqual(c["forced"], m.group(7) is not None)
+
+    def test_recording_and_export_carry_every_cycle(self):
+        """record + export: the heap counter track has the three heap figures of every cycle and
+        the goal; the live goroutine counter follows the recorded creations and exits, so the
+        churn burst shows and its last value is the program's NumGoroutine."""
+        gortlib.require_gort()
+        gortlib.require_root()
+        d = tempfile.mkdtemp(prefix="gort-gctrace-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        out, trace = os.path.join(d, "s.gort"), os.path.join(d, "s.json")
+        prog = self.reaper.program(gortlib.build(gortlib.newest_toolchain(), "groundtruth"),
+                                   ["-alloc-mb", "32", "-churn", "400", "-churn-batch", "200"])
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()
+        prog.close_stdin()
+        self.assertEqual(prog.wait(timeout=30), 0)
+        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text()[-2000:])
+        r = gortlib.run([gortlib.GORT, "export", out, "--format", "chrome", "-o", trace], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(trace) as f:
+            events = json.load(f)["traceEvents"]
+        heap = [e for e in events if e["name"] == "heap (bytes)"]
+        goal = [e for e in events if e["name"] == "heap goal (bytes)"]
+        self.assertEqual(len(heap), 3 * report["num_gc"])
+        self.assertEqual(len(goal), report["num_gc"])
+        self.assertEqual(goal[-1]["args"]["goal"], report["gate"]["next_gc"])
+        live = [e["args"]["live"] for e in events if e["name"] == "live goroutines (from creations and exits)"]
+        self.assertTrue(live, "no goroutine counter from the recorded creations and exits")
+        self.assertEqual(live[-1], report["num_goroutine"])
+        # 50 leakers, then a batch of 200 churn goroutines alive at once at most.
+        self.assertGreater(max(live), report["num_goroutine"], "the churn burst is visible")
 
 
 if __name__ == "__main__":

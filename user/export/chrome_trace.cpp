@@ -2,6 +2,7 @@
 
 #include "user/views/views.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -42,6 +43,7 @@ public:
 	void on_process(const record::ProcessRecord &p) override
 	{
 		replay_.on_process(p);
+		tracks_[p.pid] = {.alive_at_attach = p.alive_at_attach};
 		uint64_t pid = p.pid;
 		emit({{"name", "process_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", kRuntimeTid},
 		      {"args", {{"name", p.comm + " (PID " + std::to_string(pid) + ", " + p.go_version + ")"}}}});
@@ -68,6 +70,11 @@ public:
 			std::memcpy(&ev, raw.data(), sizeof ev);
 			if (ev.kind == GORT_SYSCALL_GOROUTINE)
 				syscall(hdr.tgid, ev, symbols->site(ev.startpc, ev.gopc).function);
+		} else if ((hdr.kind == GORT_EV_GOROUTINE_CREATED || hdr.kind == GORT_EV_GOROUTINE_EXITED) &&
+			   raw.size() >= sizeof(gort_goroutine_event)) {
+			gort_goroutine_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			lifecycle(hdr.tgid, hdr.ktime_ns, *symbols, ev, hdr.kind == GORT_EV_GOROUTINE_CREATED ? 1 : -1);
 		} else if (hdr.kind == GORT_EV_GC_TRACE && raw.size() >= sizeof(gort_gc_trace_event)) {
 			gort_gc_trace_event ev;
 			std::memcpy(&ev, raw.data(), sizeof ev);
@@ -113,8 +120,74 @@ private:
 		first_ = false;
 	}
 
+	// The live goroutine count as the recorded creations and exits move it (a recording holds
+	// every one): user goroutines alive at attach, plus one per creation, minus one per exit —
+	// the aggregator's own sum (live_at_attach + live_delta), event by event. A burst shows at
+	// up to one point per kCounterStepNs per process; the last value of each step is never lost.
+	static constexpr uint64_t kCounterStepNs = 1'000'000;
+	static constexpr size_t kTopSites = 5;
+	struct LiveTrack {
+		std::vector<record::AliveAtAttach> alive_at_attach;
+		bool started = false;
+		int64_t total = 0;
+		std::map<std::string, int64_t> by_function;
+		uint64_t last_emit_ns = 0, last_event_ns = 0;
+		bool pending = false;
+	};
+
+	void lifecycle(uint32_t pid, uint64_t at_ns, const record::ReplaySymbols &symbols, const gort_goroutine_event &ev,
+		       int delta)
+	{
+		LiveTrack &t = tracks_[pid];
+		if (!t.started) {
+			// Site names of goroutines alive at attach follow the process record, so they are
+			// known by the first lifecycle record.
+			for (const auto &a : t.alive_at_attach) {
+				session::SiteNames n = symbols.site(a.startpc, a.gopc);
+				if (n.system)
+					continue;
+				t.total += static_cast<int64_t>(a.count);
+				t.by_function[n.function] += static_cast<int64_t>(a.count);
+			}
+			t.started = true;
+		}
+		session::SiteNames n = symbols.site(ev.startpc, ev.gopc);
+		if (n.system)
+			return;
+		t.total += delta;
+		t.by_function[n.function] += delta;
+		t.last_event_ns = at_ns;
+		t.pending = true;
+		if (at_ns >= t.last_emit_ns + kCounterStepNs)
+			live_track(pid, t, at_ns);
+	}
+
+	void live_track(uint32_t pid, LiveTrack &t, uint64_t at_ns)
+	{
+		std::vector<std::pair<int64_t, std::string>> top;
+		for (const auto &[function, n] : t.by_function)
+			top.push_back({n, function});
+		std::sort(top.begin(), top.end(), std::greater<>());
+		json sites = json::object();
+		int64_t shown = 0;
+		for (size_t i = 0; i < top.size() && i < kTopSites; i++) {
+			sites[top[i].second] = top[i].first;
+			shown += top[i].first;
+		}
+		sites["(other sites)"] = t.total - shown;
+		emit({{"name", "live goroutines (from creations and exits)"}, {"ph", "C"}, {"ts", us(at_ns)}, {"pid", pid},
+		      {"tid", kRuntimeTid}, {"args", {{"live", t.total}}}});
+		emit({{"name", "live goroutines by creation site"}, {"ph", "C"}, {"ts", us(at_ns)}, {"pid", pid},
+		      {"tid", kRuntimeTid}, {"args", sites}});
+		t.last_emit_ns = at_ns;
+		t.pending = false;
+	}
+
 	void live(const session::ProcessSnapshot &p, uint64_t mono_ns)
 	{
+		auto it = tracks_.find(static_cast<uint32_t>(p.pid));
+		if (it != tracks_.end() && it->second.pending)
+			live_track(it->first, it->second, it->second.last_event_ns);
 		emit({{"name", "live goroutines"}, {"ph", "C"}, {"ts", us(mono_ns)}, {"pid", p.pid}, {"tid", kRuntimeTid},
 		      {"args", {{"live", p.goroutines.live}}}});
 	}
@@ -175,6 +248,7 @@ private:
 	record::Replay replay_;
 	bool first_ = true;
 	std::map<uint32_t, uint64_t> gc_start_, gc_cycles_;
+	std::map<uint32_t, LiveTrack> tracks_;
 	std::set<std::pair<uint32_t, uint64_t>> named_;  // (pid, goid) with a thread_name
 };
 
