@@ -34,6 +34,7 @@ class Gctrace(gortlib.GortTestCase):
         prog.close_stdin()
         self.assertEqual(prog.wait(timeout=30), 0)
         self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text()[-2000:])
+        self.go_minor = int(report["go_version"].split(".")[1])
         runtime = [l.rstrip("\n") for l in prog.err_lines if l.startswith("gc ")]
         self.assertEqual(len(runtime), report["num_gc"])
         return runtime, [l.rstrip("\n") for l in gort.out_lines if l.strip()]
@@ -53,13 +54,18 @@ class Gctrace(gortlib.GortTestCase):
             self.assertIsNotNone(m, l)
             by_num[int(m.group(1))] = m
         self.assertEqual(len(ours), len(runtime))
-        for text in ours:
-            c = json.loads(text)
+        cycles = [json.loads(text) for text in ours]
+        forced = {c["gc"]: c["forced"] for c in cycles}
+        for c in cycles:
             m = by_num[c["gc"]]
             self.assertEqual([c["heap_start_bytes"] >> 20, c["heap_end_bytes"] >> 20, c["heap_marked_bytes"] >> 20,
                               c["heap_goal_bytes"] >> 20, c["procs"]],
                              [int(m.group(i)) for i in range(2, 7)], m.group(0))
-            self.assertEqual(c["forced"], m.group(7) is not None)
+            # Go 1.19-1.20 set work.userForced before taking worldsema: a runtime.GC() queued
+            # behind a cycle marks the runtime's line for it "(forced)" (see README).
+            racy = self.go_minor < 21 and not c["forced"] and forced.get(c["gc"] + 1, False)
+            if not racy:
+                self.assertEqual(c["forced"], m.group(7) is not None, m.group(0))
 
     def test_recording_and_export_carry_every_cycle(self):
         """record + export: the heap counter track has the three heap figures of every cycle and
