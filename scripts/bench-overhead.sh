@@ -123,6 +123,19 @@ awk -v u="$mu" -v t="$mt" 'BEGIN {
   printf "added cost per goroutine (spawn+exit): %.2f µs\n", (t - u) / 1000
   printf "ratio traced/untraced: %.2fx\n", t / u
 }'
+# The per-GC-cycle read (gort gctrace, the heap figures): nothing per goroutine, one BPF run per
+# cycle, measured by the kernel's own BPF run-time statistics.
+if command -v bpftool >/dev/null 2>&1; then
+  gt=$build/workloads/go$goversion/groundtruth
+  if [ ! -x "$gt" ] || [ "$root/tests/workloads/groundtruth/main.go" -nt "$gt" ]; then
+    (cd "$root/tests/workloads/groundtruth" &&
+      GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go-cache" "$go" build -o "$gt.tmp" main.go)
+    mv -f "$gt.tmp" "$gt"
+  fi
+  python3 "$root/scripts/bench-gc-cycle.py" "$gort" "$gt"
+else
+  echo "note: no bpftool: the per-GC-cycle read cost is not measured"
+fi
 if pgrep -x gort >/dev/null 2>&1; then
   echo "note: other gort processes are running (not started by this script): $(pgrep -x gort | tr '\n' ' ')"
 fi

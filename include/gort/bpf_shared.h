@@ -156,6 +156,7 @@ enum gort_event_kind {
 	GORT_EV_GOROUTINE_CREATED = 4,
 	GORT_EV_GOROUTINE_EXITED = 5,
 	GORT_EV_EXEC = 6, /* a process called execve (system-wide mode only) */
+	GORT_EV_GC_TRACE = 7, /* one completed GC cycle's bookkeeping (struct gort_gc_trace_event) */
 };
 
 struct gort_event_header {
@@ -198,6 +199,52 @@ struct gort_goroutine_event {
 struct gort_exec_event {
 	struct gort_event_header hdr; /* tgid: the process that exec'd */
 	char comm[16];                /* the new comm (the binary's name) */
+};
+
+/* The runtime's own bookkeeping of one GC cycle, as its gctrace=1 line prints it (mgc.go
+ * gcMarkTermination), plus the pacer settings in force. bpf/gc.bpf.c reads each field from
+ * the address user/target found for it (0: absent in this Go version), masked to its size;
+ * floats travel as their bits. Field names are the runtime's. */
+enum gort_gc_field {
+	GORT_GC_NUMGC = 0,            /* memstats.numgc (this cycle's number) */
+	GORT_GC_T_SWEEP_TERM,         /* work.tSweepTerm ... work.tEnd: nanotime() of each phase */
+	GORT_GC_T_MARK,
+	GORT_GC_T_MARK_TERM,
+	GORT_GC_T_END,
+	GORT_GC_HEAP0,                /* work.heap0, heap1, heap2: heap at start, end, marked */
+	GORT_GC_HEAP1,
+	GORT_GC_HEAP2,
+	GORT_GC_STWPROCS,             /* work.stwprocs: min(GOMAXPROCS, ncpu) during STW */
+	GORT_GC_MAXPROCS,             /* work.maxprocs: the "N P" */
+	GORT_GC_USER_FORCED,          /* work.userForced: " (forced)" */
+	GORT_GC_ASSIST_TIME,          /* gcController.assistTime ... idleMarkTime */
+	GORT_GC_DEDICATED_MARK_TIME,
+	GORT_GC_FRACTIONAL_MARK_TIME,
+	GORT_GC_IDLE_MARK_TIME,
+	GORT_GC_HEAP_GOAL,            /* gcController.lastHeapGoal */
+	GORT_GC_STACK_SCAN,           /* gcController.lastStackScan (maxStackScan in 1.19-1.20) */
+	GORT_GC_GLOBALS_SCAN,         /* gcController.globalsScan */
+	GORT_GC_CPU_FRACTION,         /* memstats.gc_cpu_fraction (float64 bits) */
+	GORT_GC_RUNTIME_INIT_TIME,    /* runtimeInitTime: the "@T s" origin */
+	GORT_GC_PAUSE_NS,             /* work.pauseNS: this cycle's STW time */
+	GORT_GC_PAUSE_TOTAL_NS,       /* memstats.pause_total_ns */
+	GORT_GC_GC_PERCENT,           /* gcController.gcPercent: GOGC (int32) */
+	GORT_GC_MEMORY_LIMIT,         /* gcController.memoryLimit (int64) */
+	GORT_GC_GOMAXPROCS,           /* gomaxprocs (int32) */
+	GORT_GC_HEAP_MARKED,          /* gcController.heapMarked */
+	GORT_GC_NR_FIELDS
+};
+
+/* Per traced process (key: tgid): where each gort_gc_field lives, link address + load bias. */
+struct gort_gc_layout {
+	__u64 addr[GORT_GC_NR_FIELDS];
+	__u8 size[GORT_GC_NR_FIELDS]; /* bytes: 1, 4 or 8 */
+	__u8 _pad[(8 - GORT_GC_NR_FIELDS % 8) % 8];
+};
+
+struct gort_gc_trace_event {
+	struct gort_event_header hdr;
+	__u64 v[GORT_GC_NR_FIELDS]; /* by enum gort_gc_field, zero-extended */
 };
 
 #endif /* GORT_BPF_SHARED_H */

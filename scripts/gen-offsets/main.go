@@ -20,11 +20,15 @@ import (
 var needed = map[string][]string{
 	"runtime.g": {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason", "stack", "sched",
 		"syscallsp", "syscallpc", "syscallbp", "waitsince", "lockedm", "parentGoid"},
-	"runtime.gobuf":      {"sp", "pc", "bp"},
-	"runtime.stack":      {"lo", "hi"},
-	"runtime.m":          {"g0", "curg", "preemptoff"},
-	"runtime.workType":   {"pauseStart", "tSweepTerm", "tMarkTerm"},
-	"runtime.mstats":     {"last_gc_nanotime", "last_gc_unix", "numgc"},
+	"runtime.gobuf": {"sp", "pc", "bp"},
+	"runtime.stack": {"lo", "hi"},
+	"runtime.m":     {"g0", "curg", "preemptoff"},
+	"runtime.workType": {"pauseStart", "tSweepTerm", "tMarkTerm",
+		// gctrace (user/target/runtime_gc.cpp)
+		"tMark", "tEnd", "heap0", "heap1", "heap2", "stwprocs", "maxprocs", "userForced", "pauseNS"},
+	"runtime.mstats": {"last_gc_nanotime", "last_gc_unix", "numgc", "gc_cpu_fraction", "pause_total_ns"},
+	"runtime.gcControllerState": {"assistTime", "dedicatedMarkTime", "fractionalMarkTime", "idleMarkTime",
+		"lastHeapGoal", "lastStackScan", "maxStackScan", "globalsScan", "gcPercent", "memoryLimit", "heapMarked"},
 	"runtime.moduledata": {"text", "gofunc"},
 }
 

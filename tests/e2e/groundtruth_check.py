@@ -90,4 +90,14 @@ def groundtruth_problems(version, report, status, p):
                ok=d <= ns["max_ns"] < 10 * d)
         expect("syscalls[nanosleep].by_function", ns["by_function"], {"main.sleeper": 3})
 
+    # The heap section: the runtime's own bookkeeping of its last cycle, which is the one its
+    # ReadMemStats described at the gate (GC is off from there on, so no cycle follows).
+    gate = report.get("gate")
+    if gate is not None:
+        heap = p.get("heap") or {}
+        expect("heap.num_gc (MemStats.NumGC at the gate)", heap.get("num_gc"), gate["num_gc"])
+        expect("heap.pause_total_ns (MemStats.PauseTotalNs)", heap.get("pause_total_ns"), gate["pause_total_ns"])
+        expect("heap.goal_bytes (MemStats.NextGC)", heap.get("goal_bytes"), gate["next_gc"])
+        expect("heap.gogc", heap.get("gogc"), gate["gogc"])
+        expect("heap.gomaxprocs", heap.get("gomaxprocs"), gate["gomaxprocs"])
     return problems

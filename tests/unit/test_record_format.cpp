@@ -519,7 +519,7 @@ TEST(RecordExport, ChromeTraceHasTheSamplesSlicesAndCounters)
 	EXPECT_TRUE(sum.warnings.empty());
 	nlohmann::json doc = nlohmann::json::parse(out.str());
 	const auto &events = doc.at("traceEvents");
-	size_t gc = 0, stw_n = 0, sys = 0, counters_n = 0, names = 0;
+	size_t gc = 0, stw_n = 0, sys = 0, counters_n = 0, names = 0, from_events = 0;
 	for (const auto &e : events) {
 		for (const char *key : {"name", "ph", "ts", "pid", "tid"})
 			ASSERT_TRUE(e.contains(key)) << e.dump();
@@ -540,8 +540,11 @@ TEST(RecordExport, ChromeTraceHasTheSamplesSlicesAndCounters)
 				EXPECT_DOUBLE_EQ(e["ts"].get<double>(), 100.0) << "from the sweep termination's start";
 				EXPECT_DOUBLE_EQ(e["dur"].get<double>(), 860.0) << "to the mark termination's end";
 			}
-		} else if (ph == "C") {
+		} else if (ph == "C" && e["name"] == "live goroutines") {
 			counters_n++;
+			ASSERT_TRUE(e["args"]["live"].is_number());
+		} else if (ph == "C" && e["name"] == "live goroutines (from creations and exits)") {
+			from_events++;
 			ASSERT_TRUE(e["args"]["live"].is_number());
 		} else if (ph == "M" && e["name"] == "thread_name" && e["tid"] == 11) {
 			names++;
@@ -553,4 +556,5 @@ TEST(RecordExport, ChromeTraceHasTheSamplesSlicesAndCounters)
 	EXPECT_EQ(sys, 1u);
 	EXPECT_EQ(names, 1u);
 	EXPECT_EQ(counters_n, 2u) << "one per tick, one at exit";
+	EXPECT_GE(from_events, 1u) << "the recording's goroutine creations and exits move a counter of their own";
 }

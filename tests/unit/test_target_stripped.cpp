@@ -96,6 +96,15 @@ TEST_P(StrippedTest, BuildInfoAndRecoveredGlobalsEqualSymbols)
 			EXPECT_TRUE(t::runtime_globals__work(stripped, offs));
 			EXPECT_TRUE(t::runtime_globals__memstats(stripped, offs));
 		}
+		// The gctrace fields' globals (user/target/runtime_gc.cpp), on every version.
+		EXPECT_EQ(t::runtime_globals__work(plain, plain_offs, decode), plain.symbol("runtime.work"));
+		EXPECT_EQ(t::runtime_globals__memstats(plain, plain_offs, decode), plain.symbol("runtime.memstats"));
+		EXPECT_EQ(t::runtime_globals__gc_controller(plain, plain_offs, decode), plain.symbol("runtime.gcController"));
+		EXPECT_EQ(t::runtime_globals__runtime_init_time(plain, decode), plain.symbol("runtime.runtimeInitTime"));
+		EXPECT_TRUE(t::runtime_globals__gc_controller(stripped, offs));
+		EXPECT_TRUE(t::runtime_globals__runtime_init_time(stripped));
+		EXPECT_EQ(t::runtime_layout__inspect(stripped).gc_trace, t::runtime_layout__inspect(plain).gc_trace);
+		EXPECT_TRUE(t::runtime_layout__inspect(stripped).gc_trace);
 		EXPECT_EQ(t::runtime_globals__stw_reason_strings(stripped), plain.string_array("runtime.stwReasonStrings"));
 		// g.waitreason indexes this table; its order changes between versions (1.26 reordered it).
 		auto reasons = t::runtime_globals__wait_reason_strings(stripped);

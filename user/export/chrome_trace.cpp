@@ -1,5 +1,8 @@
 #include "user/export/chrome_trace.h"
 
+#include "user/views/views.h"
+
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -40,6 +43,7 @@ public:
 	void on_process(const record::ProcessRecord &p) override
 	{
 		replay_.on_process(p);
+		tracks_[p.pid] = {.alive_at_attach = p.alive_at_attach};
 		uint64_t pid = p.pid;
 		emit({{"name", "process_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", kRuntimeTid},
 		      {"args", {{"name", p.comm + " (PID " + std::to_string(pid) + ", " + p.go_version + ")"}}}});
@@ -66,6 +70,15 @@ public:
 			std::memcpy(&ev, raw.data(), sizeof ev);
 			if (ev.kind == GORT_SYSCALL_GOROUTINE)
 				syscall(hdr.tgid, ev, symbols->site(ev.startpc, ev.gopc).function);
+		} else if ((hdr.kind == GORT_EV_GOROUTINE_CREATED || hdr.kind == GORT_EV_GOROUTINE_EXITED) &&
+			   raw.size() >= sizeof(gort_goroutine_event)) {
+			gort_goroutine_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			lifecycle(hdr.tgid, hdr.ktime_ns, *symbols, ev, hdr.kind == GORT_EV_GOROUTINE_CREATED ? 1 : -1);
+		} else if (hdr.kind == GORT_EV_GC_TRACE && raw.size() >= sizeof(gort_gc_trace_event)) {
+			gort_gc_trace_event ev;
+			std::memcpy(&ev, raw.data(), sizeof ev);
+			gc_trace(session::gc_cycle__from_event(ev));
 		}
 	}
 
@@ -104,8 +117,74 @@ private:
 		first_ = false;
 	}
 
+	// The live goroutine count as the recorded creations and exits move it (a recording holds
+	// every one): user goroutines alive at attach, plus one per creation, minus one per exit —
+	// the aggregator's own sum (live_at_attach + live_delta), event by event. A burst shows at
+	// up to one point per kCounterStepNs per process; the last value of each step is never lost.
+	static constexpr uint64_t kCounterStepNs = 1'000'000;
+	static constexpr size_t kTopSites = 5;
+	struct LiveTrack {
+		std::vector<record::AliveAtAttach> alive_at_attach;
+		bool started = false;
+		int64_t total = 0;
+		std::map<std::string, int64_t> by_function;
+		uint64_t last_emit_ns = 0, last_event_ns = 0;
+		bool pending = false;
+	};
+
+	void lifecycle(uint32_t pid, uint64_t at_ns, const record::ReplaySymbols &symbols, const gort_goroutine_event &ev,
+		       int delta)
+	{
+		LiveTrack &t = tracks_[pid];
+		if (!t.started) {
+			// Site names of goroutines alive at attach follow the process record, so they are
+			// known by the first lifecycle record.
+			for (const auto &a : t.alive_at_attach) {
+				session::SiteNames n = symbols.site(a.startpc, a.gopc);
+				if (n.system)
+					continue;
+				t.total += static_cast<int64_t>(a.count);
+				t.by_function[n.function] += static_cast<int64_t>(a.count);
+			}
+			t.started = true;
+		}
+		session::SiteNames n = symbols.site(ev.startpc, ev.gopc);
+		if (n.system)
+			return;
+		t.total += delta;
+		t.by_function[n.function] += delta;
+		t.last_event_ns = at_ns;
+		t.pending = true;
+		if (at_ns >= t.last_emit_ns + kCounterStepNs)
+			live_track(pid, t, at_ns);
+	}
+
+	void live_track(uint32_t pid, LiveTrack &t, uint64_t at_ns)
+	{
+		std::vector<std::pair<int64_t, std::string>> top;
+		for (const auto &[function, n] : t.by_function)
+			top.push_back({n, function});
+		std::sort(top.begin(), top.end(), std::greater<>());
+		json sites = json::object();
+		int64_t shown = 0;
+		for (size_t i = 0; i < top.size() && i < kTopSites; i++) {
+			sites[top[i].second] = top[i].first;
+			shown += top[i].first;
+		}
+		sites["(other sites)"] = t.total - shown;
+		emit({{"name", "live goroutines (from creations and exits)"}, {"ph", "C"}, {"ts", us(at_ns)}, {"pid", pid},
+		      {"tid", kRuntimeTid}, {"args", {{"live", t.total}}}});
+		emit({{"name", "live goroutines by creation site"}, {"ph", "C"}, {"ts", us(at_ns)}, {"pid", pid},
+		      {"tid", kRuntimeTid}, {"args", sites}});
+		t.last_emit_ns = at_ns;
+		t.pending = false;
+	}
+
 	void live(uint32_t pid, uint64_t mono_ns)
 	{
+		auto it = tracks_.find(pid);
+		if (it != tracks_.end() && it->second.pending)
+			live_track(it->first, it->second, it->second.last_event_ns);
 		std::optional<int64_t> n = replay_.live_goroutines(static_cast<pid_t>(pid));
 		if (!n)
 			return;
@@ -133,6 +212,27 @@ private:
 		}
 	}
 
+	// One GC cycle from the runtime's bookkeeping: the heap as a counter track (its size when the
+	// cycle began, when marking ended, and what was marked live, at the runtime's own phase
+	// timestamps; nanotime is CLOCK_MONOTONIC like the recording), the goal it set, and the
+	// cycle's gctrace figures on an instant.
+	void gc_trace(const session::GcCycle &c)
+	{
+		uint64_t mark_term = c.start_mono_ns + c.clock_sweep_term_ns + c.clock_mark_ns;
+		uint64_t end = mark_term + c.clock_mark_term_ns;
+		auto heap = [&](uint64_t at, uint64_t bytes) {
+			emit({{"name", "heap (bytes)"}, {"ph", "C"}, {"ts", us(at)}, {"pid", c.pid}, {"tid", kRuntimeTid},
+			      {"args", {{"heap", bytes}}}});
+		};
+		heap(c.start_mono_ns, c.heap_start);
+		heap(mark_term, c.heap_end);
+		heap(end, c.heap_marked);
+		emit({{"name", "heap goal (bytes)"}, {"ph", "C"}, {"ts", us(end)}, {"pid", c.pid}, {"tid", kRuntimeTid},
+		      {"args", {{"goal", c.heap_goal}}}});
+		emit({{"name", "gc " + std::to_string(c.num)}, {"cat", "gc"}, {"ph", "i"}, {"s", "t"}, {"ts", us(end)},
+		      {"pid", c.pid}, {"tid", kRuntimeTid}, {"args", views::gctrace__json(c)}});
+	}
+
 	void syscall(uint32_t pid, const gort_syscall_event &ev, const std::string &function)
 	{
 		if (named_.insert({pid, ev.goid}).second)
@@ -148,6 +248,7 @@ private:
 	record::Replay replay_;
 	bool first_ = true;
 	std::map<uint32_t, uint64_t> gc_start_, gc_cycles_;
+	std::map<uint32_t, LiveTrack> tracks_;
 	std::set<std::pair<uint32_t, uint64_t>> named_;  // (pid, goid) with a thread_name
 };
 

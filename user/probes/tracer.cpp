@@ -1,5 +1,7 @@
 #include "user/probes/tracer.h"
 
+#include <filesystem>
+
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,6 +28,8 @@ static_assert(sizeof(gort_proc_stats) == 12 * 8);
 static_assert(sizeof(gort_site_key) == 24 && sizeof(gort_site_stats) == 16);
 static_assert(sizeof(gort_syscall_event) == 16 + 4 * 8 + 16);
 static_assert(sizeof(gort_stw_event) == 16 + 24);
+static_assert(sizeof(gort_gc_trace_event) == 16 + 8 * GORT_GC_NR_FIELDS);
+static_assert(sizeof(gort_gc_layout) % 8 == 0);
 
 void LinkDeleter::operator()(bpf_link *link) const { bpf_link__destroy(link); }
 void SkeletonDeleter::operator()(gort_bpf *skel) const { gort_bpf__destroy(skel); }
@@ -197,9 +201,17 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	for (uint32_t i = 0; i < cfg.nr_sys_ranges; i++)
 		cfg.sys_ranges[i] = {layout.system_ranges[i].first + load_bias, layout.system_ranges[i].second + load_bias};
 
+	gort_gc_layout gc{};
+	for (int i = 0; i < GORT_GC_NR_FIELDS; i++) {
+		const target::GcField &f = layout.gc_fields[i];
+		gc.addr[i] = f.addr ? f.addr + load_bias : 0;
+		gc.size[i] = f.size;
+	}
+
 	uint32_t key = pid;
 	gort_proc_stats zero{};
 	if (bpf_map_update_elem(bpf_map__fd(skel_->maps.proc_stats), &key, &zero, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel_->maps.gc_layouts), &key, &gc, BPF_ANY) ||
 	    bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &key, &cfg, BPF_ANY))
 		throw UserError(ExitCode::failure, fmt::format("cannot register PID {} in gort's maps: {} (at most {} "
 							       "processes at once)",
@@ -256,6 +268,16 @@ std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const target::RuntimeLayout
 	return links;
 }
 
+uint64_t Tracer::os_threads(pid_t pid) const
+{
+	std::error_code ec;
+	uint64_t n = 0;
+	for (auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
+	     !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+		n++;
+	return n;
+}
+
 void Tracer::set_phase(pid_t pid, gort_phase phase)
 {
 	uint32_t key = pid;
@@ -300,6 +322,7 @@ void Tracer::detach(pid_t pid)
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &key);
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_stats), &key);
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.stw_slots), &key);
+	bpf_map_delete_elem(bpf_map__fd(skel_->maps.gc_layouts), &key);
 	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), of_process(pid));
 	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
 	clear_baseline(pid);

@@ -78,6 +78,9 @@ public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
+	// The entries of /proc/PID/task (the runtime's own count, sched.mnext - sched.nmfreed, would
+	// need its lock; the kernel's is the same set of threads).
+	uint64_t os_threads(pid_t pid) const override;
 	// The baseline-phase records (GORT_PHASE_BASELINE): the g addresses of goroutines created
 	// since attach, and the goids and sites of older goroutines that ended meanwhile.
 	std::vector<uint64_t> baseline_created(pid_t pid) const;

@@ -12,6 +12,8 @@ namespace gort::session {
 namespace {
 
 constexpr size_t kLiveHistory = 60;
+constexpr size_t kGcRecent = 16;
+
 
 const std::map<uint32_t, std::string> &syscall_names()
 {
@@ -76,6 +78,41 @@ PauseStats pause_stats(std::vector<uint64_t> values)
 	s.p50_ns = percentile(values, 0.50);
 	s.p99_ns = percentile(values, 0.99);
 	return s;
+}
+
+GcCycle gc_cycle__from_event(const gort_gc_trace_event &ev)
+{
+	const __u64 *v = ev.v;
+	auto diff = [](uint64_t a, uint64_t b) -> uint64_t { return a - b; };  // uint64(ns-prev), as printed
+	GcCycle c;
+	c.pid = static_cast<pid_t>(ev.hdr.tgid);
+	c.num = static_cast<uint32_t>(v[GORT_GC_NUMGC]);
+	c.start_mono_ns = v[GORT_GC_T_SWEEP_TERM];
+	c.since_start_ns = diff(v[GORT_GC_T_SWEEP_TERM], v[GORT_GC_RUNTIME_INIT_TIME]);
+	std::memcpy(&c.cpu_fraction, &v[GORT_GC_CPU_FRACTION], sizeof c.cpu_fraction);
+	c.clock_sweep_term_ns = diff(v[GORT_GC_T_MARK], v[GORT_GC_T_SWEEP_TERM]);
+	c.clock_mark_ns = diff(v[GORT_GC_T_MARK_TERM], v[GORT_GC_T_MARK]);
+	c.clock_mark_term_ns = diff(v[GORT_GC_T_END], v[GORT_GC_T_MARK_TERM]);
+	int64_t stwprocs = static_cast<int32_t>(v[GORT_GC_STWPROCS]);
+	c.cpu_sweep_term_ns = static_cast<uint64_t>(stwprocs * static_cast<int64_t>(c.clock_sweep_term_ns));
+	c.cpu_assist_ns = v[GORT_GC_ASSIST_TIME];
+	c.cpu_background_ns = v[GORT_GC_DEDICATED_MARK_TIME] + v[GORT_GC_FRACTIONAL_MARK_TIME];
+	c.cpu_idle_ns = v[GORT_GC_IDLE_MARK_TIME];
+	c.cpu_mark_term_ns = static_cast<uint64_t>(stwprocs * static_cast<int64_t>(c.clock_mark_term_ns));
+	c.heap_start = v[GORT_GC_HEAP0];
+	c.heap_end = v[GORT_GC_HEAP1];
+	c.heap_marked = v[GORT_GC_HEAP2];
+	c.heap_goal = v[GORT_GC_HEAP_GOAL];
+	c.stacks = v[GORT_GC_STACK_SCAN];
+	c.globals = v[GORT_GC_GLOBALS_SCAN];
+	c.procs = static_cast<uint32_t>(v[GORT_GC_MAXPROCS]);
+	c.forced = v[GORT_GC_USER_FORCED] != 0;
+	c.pause_ns = v[GORT_GC_PAUSE_NS];
+	c.pause_total_ns = v[GORT_GC_PAUSE_TOTAL_NS];
+	c.gogc = static_cast<int32_t>(v[GORT_GC_GC_PERCENT]);
+	c.memory_limit = static_cast<int64_t>(v[GORT_GC_MEMORY_LIMIT]);
+	c.gomaxprocs = static_cast<int32_t>(v[GORT_GC_GOMAXPROCS]);
+	return c;
 }
 
 uint64_t traced_process__live_at_attach(const TracedProcess &p)
@@ -159,6 +196,20 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 		st.syscall_functions[ev.nr][names.function]++;
 		if (ev.kind == GORT_SYSCALL_GOROUTINE)
 			duration_buckets__add(st.syscall_buckets[ev.nr], ev.duration_ns);
+		break;
+	}
+	case GORT_EV_GC_TRACE: {
+		if (size < sizeof(gort_gc_trace_event))
+			return;
+		gort_gc_trace_event ev;
+		std::memcpy(&ev, data, sizeof ev);
+		GcCycle c = gc_cycle__from_event(ev);
+		st.gc_recent.push_back(c);
+		if (st.gc_recent.size() > kGcRecent)
+			st.gc_recent.erase(st.gc_recent.begin());
+		st.heap_history.push_back(static_cast<int64_t>(c.heap_marked));
+		if (st.heap_history.size() > kLiveHistory)
+			st.heap_history.erase(st.heap_history.begin());
 		break;
 	}
 	default:
@@ -268,6 +319,24 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	s.stw_other = st.stw_other.stats();
 	for (auto &[reason, durations] : st.stw_by_reason)
 		s.stw_by_reason[reason] = durations.stats();
+
+	s.gc_recent = st.gc_recent;
+	if (!st.gc_recent.empty()) {
+		const GcCycle &last = st.gc_recent.back();
+		HeapStats &h = s.heap;
+		h.known = true;
+		h.num_gc = last.num;
+		h.pause_total_ns = last.pause_total_ns;
+		h.live = last.heap_marked;
+		h.goal = last.heap_goal;
+		h.gogc = last.gogc;
+		h.memory_limit = last.memory_limit;
+		// Without runtime.gomaxprocs (stripped binaries): the GOMAXPROCS the cycle started with.
+		h.gomaxprocs = last.gomaxprocs ? last.gomaxprocs : static_cast<int32_t>(last.procs);
+		h.gc_cpu_fraction = last.cpu_fraction;
+		h.live_history = st.heap_history;
+	}
+	s.heap.os_threads = source.os_threads(pid);
 
 	s.syscall_threshold_ns = slow_syscall_ns_;
 	for (const auto &[key, agg] : source.syscalls(pid)) {

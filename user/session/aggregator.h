@@ -98,6 +98,8 @@ private:
 		std::map<uint32_t, DurationBuckets> syscall_buckets;  // nr -> slow goroutine syscall durations
 		std::vector<int64_t> live_history;
 		std::map<SiteAddr, std::vector<SiteWait>> census;  // the latest, per site
+		std::vector<GcCycle> gc_recent;
+		std::vector<int64_t> heap_history;
 		uint64_t last_created = 0, last_exited = 0, last_gc = 0, last_mono_ns = 0;
 		double created_per_sec = 0, exited_per_sec = 0, gc_per_sec = 0;
 		// traced_process__live_at_attach, computed once at the first figure: a recording names
@@ -115,6 +117,10 @@ private:
 	uint64_t slow_syscall_ns_;
 	std::map<pid_t, ProcessState> procs_;
 };
+
+// A GORT_EV_GC_TRACE record as the runtime's gctrace line reads it (the CPU figures are the
+// same formulas as gcMarkTermination's: stwprocs x the STW phase's wall time).
+GcCycle gc_cycle__from_event(const gort_gc_trace_event &ev);
 
 // Exact nearest-rank percentile (q in (0,1]) of the values; 0 if empty. Sorts in place.
 uint64_t percentile(std::vector<uint64_t> &values, double q);

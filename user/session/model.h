@@ -72,6 +72,50 @@ struct SyscallStats {
 	DurationBuckets buckets{};
 };
 
+// One completed GC cycle from the runtime's own bookkeeping (bpf/gc.bpf.c): the figures of its
+// GODEBUG=gctrace=1 line (runtime/mgc.go gcMarkTermination), unrounded.
+struct GcCycle {
+	pid_t pid = 0;
+	uint32_t num = 0;               // "gc N": memstats.numgc, cycles since the program started
+	uint64_t start_mono_ns = 0;     // work.tSweepTerm (nanotime(): CLOCK_MONOTONIC)
+	uint64_t since_start_ns = 0;    // "@T s": tSweepTerm - runtimeInitTime
+	double cpu_fraction = 0;        // "P%": memstats.gc_cpu_fraction, over the program's life
+	// Wall clock: sweep termination (STW), concurrent mark, mark termination (STW).
+	uint64_t clock_sweep_term_ns = 0, clock_mark_ns = 0, clock_mark_term_ns = 0;
+	// CPU: STW sweep termination, mark assist, background (dedicated + fractional), idle mark,
+	// STW mark termination.
+	uint64_t cpu_sweep_term_ns = 0, cpu_assist_ns = 0, cpu_background_ns = 0, cpu_idle_ns = 0,
+		 cpu_mark_term_ns = 0;
+	uint64_t heap_start = 0;   // work.heap0: heap live when the cycle began (bytes)
+	uint64_t heap_end = 0;     // work.heap1: when marking ended
+	uint64_t heap_marked = 0;  // work.heap2: marked live
+	uint64_t heap_goal = 0;    // gcController.lastHeapGoal
+	uint64_t stacks = 0;       // scannable stack bytes
+	uint64_t globals = 0;      // scannable globals bytes
+	uint32_t procs = 0;        // "N P": work.maxprocs
+	bool forced = false;       // runtime.GC() or debug.FreeOSMemory()
+	uint64_t pause_ns = 0;     // work.pauseNS: both STW pauses of this cycle
+	uint64_t pause_total_ns = 0;  // memstats.pause_total_ns (MemStats.PauseTotalNs)
+	int32_t gogc = 0;          // gcController.gcPercent (-1: off)
+	int64_t memory_limit = 0;  // gcController.memoryLimit (math.MaxInt64: none)
+	int32_t gomaxprocs = 0;    // runtime.gomaxprocs when the cycle ended (0: unknown)
+};
+
+// The heap and pacer as the last completed cycle left them (known once a cycle was seen).
+struct HeapStats {
+	bool known = false;
+	uint32_t num_gc = 0;          // MemStats.NumGC
+	uint64_t pause_total_ns = 0;  // MemStats.PauseTotalNs
+	uint64_t live = 0;            // heap marked live by the last cycle (bytes)
+	uint64_t goal = 0;            // the heap goal it set (MemStats.NextGC while GOGC and the limit hold)
+	int32_t gogc = 0;
+	int64_t memory_limit = 0;
+	int32_t gomaxprocs = 0;
+	double gc_cpu_fraction = 0;   // MemStats.GCCPUFraction
+	uint64_t os_threads = 0;      // threads of the process now (/proc/PID/task)
+	std::vector<int64_t> live_history;  // heap live after each cycle, oldest first
+};
+
 struct ProcessSnapshot {
 	pid_t pid = 0;
 	std::string comm;
@@ -93,6 +137,8 @@ struct ProcessSnapshot {
 	PauseStats stw_gc;     // GC sweep + mark termination
 	PauseStats stw_other;  // ReadMemStats, GOMAXPROCS, goroutine profile, ...
 	std::map<std::string, PauseStats> stw_by_reason;  // reason text as the runtime names it
+	HeapStats heap;
+	std::vector<GcCycle> gc_recent;  // the last few cycles, oldest first
 
 	uint64_t syscall_threshold_ns = 0;
 	std::vector<SyscallStats> syscalls;       // goroutine syscalls >= threshold, by total desc

@@ -136,6 +136,7 @@ AttachSummary Session::attach(pid_t pid)
 	summary.comm = info.comm;
 	summary.go_version = binary.build_info().version.raw;
 	summary.uprobes = layout.probes.size();
+	summary.gc_trace = layout.gc_trace;
 	for (const auto &p : layout.probes)
 		summary.emulated += p.point.emulated ? 1 : 0;
 

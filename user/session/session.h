@@ -48,6 +48,7 @@ struct AttachSummary {
 	size_t uprobes = 0;
 	size_t emulated = 0;
 	uint64_t live_at_attach = 0;
+	bool gc_trace = false;  // the runtime's per-cycle GC bookkeeping is read (gort gctrace)
 };
 
 // The line printed once every probe of a process is live; tests synchronise on its prefix.

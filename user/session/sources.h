@@ -25,6 +25,8 @@ public:
 	virtual gort_proc_stats stats(pid_t pid) const = 0;
 	virtual std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const = 0;
 	virtual std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const = 0;
+	// OS threads of the process now; 0 when unknown (a recording replayed does not have them).
+	virtual uint64_t os_threads(pid_t) const { return 0; }
 };
 
 // A creation site as people read it.

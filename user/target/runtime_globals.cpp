@@ -174,7 +174,12 @@ std::optional<uint64_t> runtime_globals__work(const GoBinary &bin, const StructO
 		if (auto s = bin.symbol("runtime.work"))
 			return s;
 	// gcStart: `now := nanotime(); work.tSweepTerm = now; work.pauseStart = now` (1.19-1.21).
-	return struct_base(bin, offs, "runtime.gcStart", "runtime.workType", {"tSweepTerm", "pauseStart"});
+	if (auto base = struct_base(bin, offs, "runtime.gcStart", "runtime.workType", {"tSweepTerm", "pauseStart"}))
+		return base;
+	// 1.22+ has no pauseStart: gcMarkTermination's gctrace print reads the phase times and
+	// heap sizes together.
+	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.workType",
+			   {"tSweepTerm", "tMark", "tMarkTerm", "tEnd", "heap0", "heap1", "heap2"});
 }
 
 std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const StructOffsets &offs, Lookup how)
@@ -185,6 +190,70 @@ std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const Str
 	// gcMarkTermination stores last_gc_unix and last_gc_nanotime and increments numgc.
 	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.mstats",
 			   {"last_gc_nanotime", "last_gc_unix", "numgc"});
+}
+
+std::optional<uint64_t> runtime_globals__gc_controller(const GoBinary &bin, const StructOffsets &offs, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.gcController"))
+			return s;
+	// gcMarkTermination's gctrace print reads all these members together (mgc.go, every
+	// version); with fewer, Go 1.26's gcMarkTermination offers a wrong base that fits them.
+	return struct_base(bin, offs, "runtime.gcMarkTermination", "runtime.gcControllerState",
+			   {"lastHeapGoal", "globalsScan", "idleMarkTime", "assistTime", "dedicatedMarkTime", "fractionalMarkTime"});
+}
+
+namespace {
+
+// The one plain global `function` stores the result of its first `CALL callee` into:
+// `call callee; mov [rip+X], rax`.
+std::optional<uint64_t> store_of_call(const GoBinary &bin, std::string_view function, std::string_view callee)
+{
+	auto f = bin.function(function);
+	auto target = bin.function(callee);
+	if (!f || !target)
+		return std::nullopt;
+	Decoded d = disasm__function(bin, *f);
+	for (size_t i = 0; i + 1 < d.size(); i++) {
+		if (disasm__call_target(d[i]) != target->addr)
+			continue;
+		// An ABI0 callee (nanotime1 is assembly) returns through a few instructions that
+		// restore X15 and R14 before the result is stored.
+		for (size_t k = i + 1; k < d.size() && k <= i + 6 && d[k].id != X86_INS_CALL; k++) {
+			const cs_x86 &x = d[k].detail->x86;
+			if (d[k].id == X86_INS_MOV && x.op_count == 2 && x.operands[1].type == X86_OP_REG &&
+			    x.operands[1].reg == X86_REG_RAX)
+				if (auto at = disasm__rip_operand(d[k], 0))
+					return at;
+		}
+		return std::nullopt;
+	}
+	return std::nullopt;
+}
+
+} // namespace
+
+std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.runtimeInitTime"))
+			return s;
+	// runtime.main: `runtimeInitTime = nanotime()`, its first call of nanotime (proc.go), which
+	// the compiler inlines down to nanotime1.
+	for (const char *callee : {"runtime.nanotime1", "runtime.nanotime1.abi0", "runtime.nanotime"})
+		if (auto a = store_of_call(bin, "runtime.main", callee))
+			return a;
+	return std::nullopt;
+}
+
+std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.gomaxprocs"))
+			return s;
+	// Not decoded: without .symtab the aggregator falls back on work.maxprocs, the GOMAXPROCS
+	// the last cycle started with.
+	return std::nullopt;
 }
 
 std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin)

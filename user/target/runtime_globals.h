@@ -35,6 +35,13 @@ std::optional<uint64_t> runtime_globals__memstats(const GoBinary &bin, const Str
 std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin);
 std::optional<uint64_t> runtime_globals__last_gc_nanotime_field(const GoBinary &bin);
 
+// runtime.gcController (gcControllerState), runtime.runtimeInitTime (int64),
+// runtime.gomaxprocs (int32): what the gctrace line and the pacer figures are read from.
+std::optional<uint64_t> runtime_globals__gc_controller(const GoBinary &bin, const StructOffsets &offs,
+						       Lookup how = Lookup::symbol_first);
+std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, Lookup how = Lookup::symbol_first);
+std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how = Lookup::symbol_first);
+
 // runtime.stwReasonStrings (Go 1.21+): from .symtab, else found in the data segments as the
 // string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".
 std::vector<std::string> runtime_globals__stw_reason_strings(const GoBinary &bin);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "user/common/error.h"
+#include "user/target/runtime_gc.h"
 #include "user/target/runtime_globals.h"
 
 namespace gort::target {
@@ -210,6 +211,7 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &t
 		unsupported(bin, "cannot find the callers of runtime.startTheWorldWithSema");
 	for (auto &r : returns)
 		add("world_started", r);
+	runtime_gc__plan(bin, offs, layout);
 	return layout;
 }
 

@@ -29,6 +29,12 @@ struct OffsetOrigin {
 	std::string origin;
 };
 
+// Where one gort_gc_field lives in the process (link-time address; 0: not in this version).
+struct GcField {
+	uint64_t addr = 0;
+	uint8_t size = 0;
+};
+
 struct RuntimeLayout {
 	gort_go_offsets offsets{};
 	int64_t tls_g_offset = -8;
@@ -43,6 +49,10 @@ struct RuntimeLayout {
 	std::map<uint32_t, std::string> stw_reason_texts;
 	std::vector<ProbeAttachment> probes;
 	std::vector<OffsetOrigin> offset_origins;
+	// The runtime's GC bookkeeping read at the end of every cycle (bpf/gc.bpf.c), by
+	// enum gort_gc_field; empty addresses when the binary's globals cannot be found.
+	GcField gc_fields[GORT_GC_NR_FIELDS]{};
+	bool gc_trace = false;  // every gctrace field was found and gc_cycle_read is attached
 };
 
 // Throws UserError(unsupported) naming what is missing and what would make it work.

@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <iterator>
+
 #include "user/common/escape.h"
 #include "user/views/views.h"
 
@@ -37,6 +40,32 @@ std::string format__duration_ns(uint64_t ns)
 // Scaled between the minimum and the maximum of the values shown, because what the eye looks
 // for is the trend (a leak's ramp), which a scale from zero flattens when the base is large. A
 // constant series is a flat line at the bottom. Only the newest `width` values are drawn.
+std::string format__bytes(uint64_t bytes)
+{
+	if (bytes < 1024)
+		return fmt::format("{}B", bytes);
+	const char *units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double v = bytes / 1024.0;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < std::size(units)) {
+		v /= 1024;
+		u++;
+	}
+	int decimals = v < 10 ? 2 : v < 100 ? 1 : 0;
+	return fmt::format("{:.{}f}{}", v, decimals, units[u]);
+}
+
+std::string format__gogc(int32_t gogc)
+{
+	return gogc < 0 ? "off" : fmt::format("{}", gogc);
+}
+
+std::string format__memory_limit(int64_t limit)
+{
+	// math.MaxInt64 is the runtime's "no limit" (GOMEMLIMIT unset).
+	return limit == INT64_MAX ? "none" : format__bytes(static_cast<uint64_t>(limit));
+}
+
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width)
 {
 	static constexpr const char *bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};

@@ -67,6 +67,32 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 		});
 	}
 
+	// As the last completed GC cycle left them (null before the first one): the runtime's own
+	// fields, read in BPF at the end of each cycle. live_bytes is the heap marked live
+	// (gcController.heapMarked, gctrace's third heap figure); goal_bytes is the goal that cycle
+	// set, what MemStats.NextGC reports until GOGC or the memory limit change.
+	nlohmann::json heap = nullptr;
+	if (p.heap.known) {
+		const auto &h = p.heap;
+		nlohmann::json history = nlohmann::json::array();
+		for (int64_t v : h.live_history)
+			history.push_back(v);
+		heap = {
+			{"num_gc", h.num_gc},
+			{"pause_total_ns", h.pause_total_ns},
+			{"live_bytes", h.live},
+			{"goal_bytes", h.goal},
+			{"gogc", h.gogc},
+			{"memory_limit_bytes", h.memory_limit},
+			{"gomaxprocs", h.gomaxprocs},
+			{"gc_cpu_fraction", h.gc_cpu_fraction},
+			{"live_history_bytes", history},
+		};
+	}
+	nlohmann::json recent = nlohmann::json::array();
+	for (const auto &c : p.gc_recent)
+		recent.push_back(gctrace__json(c));
+
 	const auto &g = p.goroutines;
 	return {
 		{"pid", p.pid},
@@ -88,7 +114,9 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 				{"exited_per_sec", p.exited_per_sec},
 			}},
 		{"sites", sites},
-		{"gc", {{"cycles", p.gc_cycles}, {"per_sec", p.gc_per_sec}}},
+		{"gc", {{"cycles", p.gc_cycles}, {"per_sec", p.gc_per_sec}, {"recent", recent}}},
+		{"heap", heap},
+		{"os_threads", p.heap.os_threads},
 		{"stw",
 			{
 				{"gc", pause__json(p.stw_gc)},

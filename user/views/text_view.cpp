@@ -76,6 +76,12 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 	fmt::format_to(o, "  gc cycles={}  stw gc: n={} p50={} p99={} max={} total={}  other: n={} max={}\n", p.gc_cycles,
 		gc.count, format__duration_ns(gc.p50_ns), format__duration_ns(gc.p99_ns), format__duration_ns(gc.max_ns),
 		format__duration_ns(gc.total_ns), p.stw_other.count, format__duration_ns(p.stw_other.max_ns));
+	if (p.heap.known) {
+		const auto &h = p.heap;
+		fmt::format_to(o, "  heap live={} goal={} gogc={} memory_limit={} gomaxprocs={} gc_cpu={:.2f}% threads={}\n",
+			format__bytes(h.live), format__bytes(h.goal), format__gogc(h.gogc), format__memory_limit(h.memory_limit),
+			h.gomaxprocs, h.gc_cpu_fraction * 100, h.os_threads);
+	}
 	for (const auto &[reason, r] : p.stw_by_reason) {
 		// Reasons are the runtime's phrases ("GC mark termination"), so always quoted.
 		fmt::format_to(o, "  stw reason=\"{}\" n={} p99={} max={} total={}\n", reason, r.count,

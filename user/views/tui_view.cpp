@@ -416,6 +416,23 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 			push({table[r + 1]}, 3 + static_cast<int>(r), head);
 	}
 
+	// The heap and pacer as the last GC cycle left them, with the live heap after each cycle.
+	if (p.heap.known) {
+		const auto &h = p.heap;
+		Line heap;
+		heap.add("Heap", kSection)
+			.add("  live ")
+			.add(format__bytes(h.live), kBold)
+			.add(fmt::format("  goal {}  GOGC {}  limit {}  GOMAXPROCS {}  GC CPU {:.2f}%  threads {}",
+				format__bytes(h.goal), format__gogc(h.gogc), format__memory_limit(h.memory_limit), h.gomaxprocs,
+				h.gc_cpu_fraction * 100, h.os_threads));
+		Line heap_history;
+		heap_history.add("  live after each cycle ", kDim);
+		size_t hw = std::min(h.live_history.size(), std::max<size_t>(width > 26 ? width - 26 : 0, 10));
+		heap_history.add(format__sparkline(h.live_history, hw), kSpark);
+		push({heap, heap_history}, 3, -1, {heap});
+	}
+
 	// Slow syscalls made by goroutines, attributed to the function each goroutine runs.
 	Line sys_title;
 	sys_title.add(fmt::format("Slow syscalls ≥ {}", format__duration_ns(p.syscall_threshold_ns)), kSection);

@@ -44,6 +44,14 @@ session::Snapshot snapshot__for_terminal(const session::Snapshot &snap);
 std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
 // What a site's goroutines wait on: "498 chan receive, oldest 14m; 2 running" (most common first).
 std::string format__site_waits(const session::Site &s, size_t max_items);
+
+// One GC cycle as the runtime's GODEBUG=gctrace=1 prints it (no newline), and unrounded.
+std::string gctrace__line(const session::GcCycle &c);
+nlohmann::json gctrace__json(const session::GcCycle &c);
+
+std::string format__bytes(uint64_t bytes);        // "512B", "1.50KiB", "12.3MiB"
+std::string format__gogc(int32_t gogc);            // "100", "off"
+std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or bytes
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 } // namespace gort::views

@@ -112,6 +112,19 @@ type report struct {
 	GomaxprocsCalls     int            `json:"gomaxprocs_calls"`
 	ReadMemStatsCalls   int            `json:"read_mem_stats_calls"`
 	AllocatedBytes      uint64         `json:"allocated_bytes"`
+	// The runtime's own figures at a quiet gate: right after the last explicit runtime.GC()
+	// (which returns once the sweep is done), before anything else runs.
+	Gate gate `json:"gate"`
+}
+
+type gate struct {
+	NumGC        uint32 `json:"num_gc"`
+	PauseTotalNs uint64 `json:"pause_total_ns"`
+	NextGC       uint64 `json:"next_gc"`
+	HeapAlloc    uint64 `json:"heap_alloc"`
+	HeapObjects  uint64 `json:"heap_objects"`
+	GOGC         int    `json:"gogc"`
+	GOMAXPROCS   int    `json:"gomaxprocs"`
 }
 
 func preLeaker(ch chan struct{}) { <-ch }
@@ -240,6 +253,11 @@ func main() {
 	for i := 0; i < *explicitGCs; i++ {
 		runtime.GC()
 	}
+	var atGate runtime.MemStats
+	runtime.ReadMemStats(&atGate)
+	readMemStats++
+	g := gate{NumGC: atGate.NumGC, PauseTotalNs: atGate.PauseTotalNs, NextGC: atGate.NextGC,
+		HeapAlloc: atGate.HeapAlloc, HeapObjects: atGate.HeapObjects, GOGC: 100, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
 	// Non-GC stop-the-worlds.
 	prev := runtime.GOMAXPROCS(1)
@@ -281,6 +299,7 @@ func main() {
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
 		AllocatedBytes:      allocated,
+		Gate:                g,
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()

@@ -233,6 +233,14 @@ int cli__run(int argc, char **argv)
 								 "from its memory without stopping it");
 	goroutines_args.add_to(goroutines);
 
+	SelectionArgs gctrace_select;
+	std::string gctrace_duration;
+	bool gctrace_json = false;
+	auto *gctrace = app.add_subcommand("gctrace", "one line per GC cycle of running Go processes, as GODEBUG=gctrace=1 prints it");
+	gctrace_select.add_to(gctrace, "trace");
+	gctrace->add_option("--duration", gctrace_duration, "stop after this long, e.g. 30s, 5m");
+	gctrace->add_flag("--json", gctrace_json, "one JSON object per cycle on stdout (bytes, nanoseconds, unrounded)");
+
 	TopArgs demo_args;
 	auto *demo = app.add_subcommand("demo", "start a small Go service with problems and run `top` on it");
 	demo_args.add_to(demo, false);
@@ -286,6 +294,14 @@ int cli__run(int argc, char **argv)
 			return goroutines__run(goroutines_args.resolve());
 		if (*demo)
 			return demo__run(demo_args.resolve());
+		if (*gctrace) {
+			GctraceOptions o;
+			o.select = gctrace_select.resolve();
+			if (!gctrace_duration.empty())
+				o.duration = parse_positive("--duration", gctrace_duration);
+			o.json = gctrace_json;
+			return gctrace__run(o);
+		}
 		if (*record)
 			return record__run(record_args.resolve());
 		if (*report)

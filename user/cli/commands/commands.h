@@ -57,8 +57,16 @@ struct GoroutinesOptions {
 	bool runtime = false;  // also the runtime's own goroutines and frames
 };
 
-int top__run(const TopOptions &opts);
 int goroutines__run(const GoroutinesOptions &opts);
+
+struct GctraceOptions {
+	Selection select;
+	std::optional<std::chrono::nanoseconds> duration;
+	bool json = false;
+};
+
+int top__run(const TopOptions &opts);
+int gctrace__run(const GctraceOptions &opts);
 int record__run(const RecordOptions &opts);
 int report__run(const std::string &path, bool json);
 int export__run(const std::string &path, const std::string &format, const std::string &output);
