@@ -175,6 +175,9 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
+	if (st.acct)
+		apply_accounting(st, s);
+	uint64_t traps = counters.created + counters.exited + counters.sys_created + counters.sys_exited;
 
 	double dt = now.mono_ns > st.last_mono_ns ? (now.mono_ns - st.last_mono_ns) / 1e9 : 0;
 	if (dt > 0.05) {
@@ -184,6 +187,8 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		st.last_created = g.created;
 		st.last_exited = g.exited;
 		st.last_gc = counters.gc_cycles;
+		st.traps_per_sec = (traps - st.last_traps) / dt;
+		st.last_traps = traps;
 		st.last_mono_ns = now.mono_ns;
 		st.live_history.push_back(g.live);
 		if (st.live_history.size() > kLiveHistory)
@@ -194,6 +199,11 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		s.gc_per_sec = st.last.gc_per_sec;
 	}
 	s.live_history = st.live_history;
+	if (!st.acct) { // exact: every goroutine probe hit is a trap
+		s.cost.traps_per_sec = s.cost.exact_traps_per_sec = st.traps_per_sec;
+		s.cost.trap_ns = trap_ns_;
+		s.cost.cpu_percent = st.traps_per_sec * trap_ns_ / 1e7;
+	}
 
 	s.gc_cycles = counters.gc_cycles;
 	s.stw_gc = pause_stats(st.stw_gc);

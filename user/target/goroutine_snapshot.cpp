@@ -54,28 +54,34 @@ std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const
 	if (!mem.read(hdr[0], ptrs.data(), n * sizeof(uint64_t)))
 		throw UserError(ExitCode::no_process, "cannot read the goroutine list of " + bin.path() + " (did it exit?)");
 
-	// One read per g covering every field we need.
-	size_t span = std::max({*goid + 8u, *status + 4u, *startpc + 8u, *gopc + 8u});
-	std::vector<uint8_t> buf(span);
+	// One read per g covering every field we need, batched.
+	auto waitreason = offs.get("runtime.g", "waitreason");
+	size_t span = std::max({*goid + 8u, *status + 4u, *startpc + 8u, *gopc + 8u, waitreason ? *waitreason + 1u : 0u});
+	std::vector<uint8_t> buf(span * n);
+	std::vector<bool> ok;
+	mem.read_spans(ptrs.data(), n, span, buf.data(), ok);
 	std::vector<GoroutineRecord> out;
 	out.reserve(n);
-	auto u64 = [&](uint32_t off) {
-		uint64_t v;
-		memcpy(&v, buf.data() + off, 8);
-		return v;
-	};
-	for (uint64_t gp : ptrs) {
-		if (!gp || !mem.read(gp, buf.data(), span))
+	for (uint64_t i = 0; i < n; i++) {
+		if (!ptrs[i] || !ok[i])
 			continue;
+		const uint8_t *g = buf.data() + i * span;
+		auto u64 = [&](uint32_t off) {
+			uint64_t v;
+			memcpy(&v, g + off, 8);
+			return v;
+		};
 		GoroutineRecord r;
-		r.g = gp;
+		r.g = ptrs[i];
 		r.goid = u64(*goid);
 		uint32_t st;
-		memcpy(&st, buf.data() + *status, 4);
+		memcpy(&st, g + *status, 4);
 		r.status = st & ~G_SCAN;
 		uint64_t spc = u64(*startpc), cpc = u64(*gopc);
 		r.startpc = spc ? spc - load_bias : 0;
 		r.gopc = cpc ? cpc - load_bias : 0;
+		if (waitreason)
+			r.waitreason = g[*waitreason];
 		out.push_back(r);
 	}
 	return out;

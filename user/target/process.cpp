@@ -1,6 +1,8 @@
 // A running process as /proc shows it. Nothing here attaches to or stops the target.
 #include "user/target/process.h"
 
+#include <sys/uio.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -157,7 +159,7 @@ uint64_t process__load_bias(pid_t pid, uint64_t first_load_vaddr)
 	return best_start - best_off - (first_load_vaddr & ~uint64_t(0xfff));
 }
 
-ProcessMemory::ProcessMemory(pid_t pid)
+ProcessMemory::ProcessMemory(pid_t pid) : pid_(pid)
 {
 	fd_ = ::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC);
 	if (fd_ < 0) {
@@ -188,6 +190,30 @@ bool ProcessMemory::read(uint64_t addr, void *buf, size_t len) const
 		len -= n;
 	}
 	return true;
+}
+
+void ProcessMemory::read_spans(const uint64_t *addrs, size_t n, size_t span, uint8_t *out, std::vector<bool> &ok) const
+{
+	ok.assign(n, false);
+	constexpr size_t kBatch = 1024; // UIO_MAXIOV
+	std::vector<iovec> local(kBatch), remote(kBatch);
+	for (size_t base = 0; base < n;) {
+		size_t k = std::min(kBatch, n - base);
+		for (size_t i = 0; i < k; i++) {
+			local[i] = {out + (base + i) * span, span};
+			remote[i] = {reinterpret_cast<void *>(addrs[base + i]), span};
+		}
+		// Reads whole iovecs in order and stops at the first that faults: the ones before it
+		// are complete. A g pointer is never near a mapping's end, so a short read means the
+		// one after it is bad (or the process is gone); that one is retried alone.
+		ssize_t got = process_vm_readv(pid_, local.data(), k, remote.data(), k, 0);
+		size_t full = got > 0 ? static_cast<size_t>(got) / span : 0;
+		for (size_t i = 0; i < full; i++)
+			ok[base + i] = true;
+		if (full < k)
+			ok[base + full] = addrs[base + full] && read(addrs[base + full], out + (base + full) * span, span);
+		base += full + (full < k ? 1 : 0);
+	}
 }
 
 std::optional<uint64_t> ProcessMemory::read_u64(uint64_t addr) const

@@ -51,9 +51,14 @@ public:
 
 	bool read(uint64_t addr, void *buf, size_t len) const;
 	std::optional<uint64_t> read_u64(uint64_t addr) const;
+	// `n` reads of `span` bytes each, at addrs[i] into out + i * span, batched through
+	// process_vm_readv (up to 1024 per system call instead of one pread each); ok[i] says which
+	// succeeded. Falls back to read() one by one where the batch stops short.
+	void read_spans(const uint64_t *addrs, size_t n, size_t span, uint8_t *out, std::vector<bool> &ok) const;
 
 private:
 	int fd_ = -1;
+	pid_t pid_ = 0;
 };
 
 } // namespace gort::target

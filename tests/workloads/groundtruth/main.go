@@ -42,7 +42,32 @@ var (
 	preLeakers  = flag.Int("pre-leakers", 0, "goroutines blocked forever, started before the ready line")
 	cpuProfile  = flag.String("cpuprofile", "", "write a CPU profile of the workload here (a profile for -pgo builds)")
 	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
+	pacedRate   = flag.Int("paced-churn", 0, "short-lived goroutines per second, started at a steady pace for -paced-for (a rate to sample)")
+	pacedFor    = flag.Duration("paced-for", 2*time.Second, "how long -paced-churn runs")
 )
+
+//go:noinline
+func pacedWorker(wg *sync.WaitGroup) { wg.Done() }
+
+// pacedChurn starts rate goroutines per second, evenly, for d; returns how many it started.
+func pacedChurn(rate int, d time.Duration) int {
+	var wg sync.WaitGroup
+	start := time.Now()
+	n := 0
+	for {
+		elapsed := time.Since(start)
+		if elapsed >= d {
+			break
+		}
+		for want := int(float64(rate) * elapsed.Seconds()); n < want; n++ {
+			wg.Add(1)
+			go pacedWorker(&wg)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	wg.Wait()
+	return n
+}
 
 // leakCh is never written to or closed: every leakWorker waits on it forever.
 var leakCh = make(chan struct{})
@@ -193,6 +218,11 @@ func main() {
 		wg.Wait()
 	}
 
+	paced := 0
+	if *pacedRate > 0 {
+		paced = pacedChurn(*pacedRate, *pacedFor)
+	}
+
 	// Deliberately slow syscalls.
 	wg.Add(*sleepers)
 	for i := 0; i < *sleepers; i++ {
@@ -254,6 +284,10 @@ func main() {
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
 		AllocatedBytes:      allocated,
+	}
+	if *pacedRate > 0 {
+		r.Created["main.pacedWorker"] = paced
+		r.Exited["main.pacedWorker"] = paced
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
