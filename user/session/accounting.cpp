@@ -55,19 +55,37 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	int64_t exited = a.alive0 + static_cast<int64_t>(a.created) - a.live;
 	a.exited = exited > 0 ? static_cast<uint64_t>(exited) : 0;
 
-	// The probes' counts since the previous reading, scaled by the share of the interval they
-	// were counting: exact (scale 1) in exact mode, an estimate in sampled mode.
-	double scale = r.fraction > 0 ? 1.0 / r.fraction : 0;
+	// The probes' counts since the previous reading: exact in exact mode. In sampled mode the
+	// runtime says exactly how many goroutines were created (IDs handed out) and ended (that
+	// minus the change in alive, system ones included) over the whole interval; the window only
+	// says how they split between sites. That is a better estimate than scaling the window's
+	// counts by its share of the interval: the target is slower while it traps, and goroutines
+	// come in bursts.
+	std::vector<std::pair<SiteAddr, gort_site_stats>> delta;
+	double window_created = 0, window_exited = 0;
 	for (const auto &[key, counts] : counters.sites(pid)) {
 		SiteAddr addr{key.startpc, key.gopc};
 		gort_site_stats &seen = a.bpf_seen[addr];
-		if (!first) {
-			auto &[created, exited_n] = a.site_counts[addr];
-			created += (counts.created - seen.created) * scale;
-			exited_n += (counts.exited - seen.exited) * scale;
-		}
+		gort_site_stats d{counts.created - seen.created, counts.exited - seen.exited};
+		window_created += d.created;
+		window_exited += d.exited;
+		delta.push_back({addr, d});
 		seen = counts;
 	}
+	int64_t all_alive = r.counts.alive + r.counts.system;
+	double interval_created = first ? 0 : static_cast<double>(r.counts.handed_out - a.prev.handed_out);
+	double interval_exited = std::max(0.0, interval_created - static_cast<double>(all_alive - a.prev_all_alive));
+	double scale = r.fraction > 0 ? 1.0 / r.fraction : 0;
+	double scale_created = r.fraction >= 1 ? 1 : window_created > 0 ? interval_created / window_created : scale;
+	double scale_exited = r.fraction >= 1 ? 1 : window_exited > 0 ? interval_exited / window_exited : scale;
+	if (!first)
+		for (const auto &[addr, d] : delta) {
+			auto &[created, exited_n] = a.site_counts[addr];
+			created += d.created * scale_created;
+			exited_n += d.exited * scale_exited;
+		}
+	a.prev = r.counts;
+	a.prev_all_alive = all_alive;
 	if (!first && r.fraction < 1)
 		a.cost.sites_estimated = true;
 

@@ -101,6 +101,8 @@ private:
 		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
 		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
 		uint64_t traps_seen = 0, last_ns = 0;
+		target::RuntimeCounts prev;  // the previous reading
+		int64_t prev_all_alive = 0;
 		ProbeCost cost;
 	};
 
