@@ -125,7 +125,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	ASSERT_EQ(j["processes"].size(), 1u);
 	const auto &p = j["processes"][0];
 	EXPECT_EQ(keys__of(p),
-		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "lost_events", "pid",
+		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "lost_events", "pid", "probe_cost",
 			"runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns", "syscalls"}));
 	EXPECT_EQ(p["pid"], 1234);
 	EXPECT_EQ(p["comm"], "api");

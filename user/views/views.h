@@ -37,7 +37,10 @@ std::string tui__render_table(const session::Snapshot &snap, int width, int heig
 uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p);
 
 // Helpers shared by the views.
-std::string format__duration_ns(uint64_t ns);  // "850ns", "12.3µs", "4.56ms", "1.20s"
+std::string format__duration_ns(uint64_t ns);
+// "exact 1200 traps/s ≈0.38% CPU", "sampled 5% 60 traps/s ≈0.02% CPU" (what the probes cost
+// the target); short: "sampled 0.02%".
+std::string format__probe_cost(const session::ProbeCost &c, bool short_form = false);  // "850ns", "12.3µs", "4.56ms", "1.20s"
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 } // namespace gort::views

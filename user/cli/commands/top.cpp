@@ -237,7 +237,10 @@ int top__loop(session::Session &session, const TopOptions &opts)
 
 int top__run(const TopOptions &opts)
 {
-	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
+	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
+	so.goroutine_mode = opts.goroutine_mode;
+	so.overhead = opts.overhead;
+	session::Session session(so);
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
 }
