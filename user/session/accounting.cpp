@@ -78,12 +78,27 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	double scale = r.fraction > 0 ? 1.0 / r.fraction : 0;
 	double scale_created = r.fraction >= 1 ? 1 : window_created > 0 ? interval_created / window_created : scale;
 	double scale_exited = r.fraction >= 1 ? 1 : window_exited > 0 ? interval_exited / window_exited : scale;
-	if (!first)
+	if (!first && r.fraction == 0 && interval_created + interval_exited > 0) {
+		// No window this interval (auto mode opens one every few intervals): split the exact
+		// totals by the mix of the last window.
+		for (const auto &[addr, share] : a.mix) {
+			auto &[created, exited_n] = a.site_counts[addr];
+			created += interval_created * share.first;
+			exited_n += interval_exited * share.second;
+		}
+	} else if (!first) {
 		for (const auto &[addr, d] : delta) {
 			auto &[created, exited_n] = a.site_counts[addr];
 			created += d.created * scale_created;
 			exited_n += d.exited * scale_exited;
 		}
+		if (window_created + window_exited > 0) {
+			a.mix.clear();
+			for (const auto &[addr, d] : delta)
+				a.mix[addr] = {window_created > 0 ? d.created / window_created : 0,
+					       window_exited > 0 ? d.exited / window_exited : 0};
+		}
+	}
 	a.prev = r.counts;
 	a.prev_all_alive = all_alive;
 	if (!first && r.fraction < 1)

@@ -103,6 +103,7 @@ private:
 		uint64_t traps_seen = 0, last_ns = 0;
 		target::RuntimeCounts prev;  // the previous reading
 		int64_t prev_all_alive = 0;
+		std::map<SiteAddr, std::pair<double, double>> mix;  // the last window's share per site
 		ProbeCost cost;
 	};
 

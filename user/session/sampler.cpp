@@ -116,6 +116,13 @@ void Session::sampling__tick()
 				sampling__count(pid, s, true, now);
 				continue;
 			}
+			// Attaching and removing the probes costs the target too (the removal's grace
+			// period keeps the breakpoints in for up to ~0.5 s here): auto mode opens a window
+			// every kWindowEvery intervals and splits the others by the last window's mix.
+			constexpr unsigned kWindowEvery = 5;
+			if (s.sampled && !forced && ++s.intervals_since_window < kWindowEvery)
+				continue;
+			s.intervals_since_window = 0;
 			if (s.sampled) {
 				// The window: the configured share of the interval, less if even that would
 				// cost more than the budget (the rate seen in the last window decides).

@@ -140,6 +140,7 @@ private:
 		bool sampled = false, counting = true;
 		uint64_t counting_since = 0, counted_ns = 0, interval_start = 0, window_ns = 0;
 		double exact_cost = 0;  // fraction of a CPU exact mode would cost, last estimate
+		unsigned intervals_since_window = 0;
 	};
 	void sampling__start(pid_t pid, std::shared_ptr<const target::GoBinary> binary, uint64_t load_bias);
 	void sampling__tick();
