@@ -1,5 +1,5 @@
 // Goroutine totals from the runtime's own bookkeeping, read through /proc/PID/mem without a
-// probe (the "sampled" mode's source of exact totals; go-runtime.md §12):
+// probe (the "sampled" mode's source of exact totals; proc.go newproc1, gcount):
 //  - goroutine IDs handed out: runtime.newproc1 takes each new goroutine's goid from its P's
 //    cache p.goidcache..p.goidcacheend, refilled 16 at a time from sched.goidgen; so IDs handed
 //    out = goidgen - the unused part of every P's cache (allp up to its capacity: procresize
