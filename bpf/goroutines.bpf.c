@@ -96,12 +96,13 @@ static __always_inline void lifecycle__emit(struct gort_proc_stats *st, __u32 ki
 	bpf_ringbuf_submit(ev, 0);
 }
 
-static __always_inline int goroutine__created(__u64 newg)
+static __always_inline int goroutine__created(struct pt_regs *ctx, __u64 newg)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING)
+	if (!cfg || !st || cfg->phase == GORT_PHASE_ATTACHING || cfg->phase == GORT_PHASE_PAUSED ||
+	    bpf_get_attach_cookie(ctx) != cfg->goroutine_generation)
 		return 0;
 
 	struct goroutine gr;
@@ -133,14 +134,14 @@ static __always_inline int goroutine__created(__u64 newg)
 SEC("uprobe")
 int BPF_UPROBE(goroutine_created_rbx)
 {
-	return goroutine__created(ctx->bx);
+	return goroutine__created(ctx, ctx->bx);
 }
 
 /* Fallback: the instruction after `CALL runtime.newproc1`, where RAX is its result (newg). */
 SEC("uprobe")
 int BPF_UPROBE(goroutine_created_rax)
 {
-	return goroutine__created(ctx->ax);
+	return goroutine__created(ctx, ctx->ax);
 }
 
 /* In runtime.goexit1 after its stack check: R14 is the exiting goroutine. */
@@ -150,7 +151,7 @@ int BPF_UPROBE(goroutine_exited_r14)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
-	if (!cfg || !st)
+	if (!cfg || !st || cfg->phase == GORT_PHASE_PAUSED || bpf_get_attach_cookie(ctx) != cfg->goroutine_generation)
 		return 0;
 
 	struct goroutine gr;

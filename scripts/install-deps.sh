@@ -25,7 +25,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config clang llvm \
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev libcapstone-dev libzstd-dev \
   nlohmann-json3-dev libelf-dev libdw-dev zlib1g-dev python3 procps file zstd util-linux \
-  help2man man-db dpkg-dev libcap2-bin prometheus python3-yaml \
+  help2man man-db dpkg-dev libcap2-bin prometheus python3-yaml wrk \
   golang-1.19-go
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
   libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go

@@ -53,6 +53,10 @@ enum gort_phase {
 	 * can be reconciled exactly with runtime.allgs (user/session/session.cpp). */
 	GORT_PHASE_BASELINE = 1,
 	GORT_PHASE_TRACING = 2,
+	/* Sampled mode (user/session/sampler.h): the goroutine probes are attached but do not count
+	 * yet (or any more), so that a sampling window's start and end are two map updates whose
+	 * times user space knows, not the tens of milliseconds an attach or detach takes. */
+	GORT_PHASE_PAUSED = 3,
 };
 
 struct gort_go_offsets {
@@ -83,6 +87,11 @@ struct gort_proc_config {
 	__u32 phase; /* enum gort_phase */
 	__u32 nr_sys_ranges;
 	__u32 record_lifecycle;    /* 1: send every goroutine create/exit through the ring buffer */
+	/* Sampled mode re-attaches the goroutine probes every window while the previous window's
+	 * links may still be on their way out (a uprobe's removal waits for a grace period): only
+	 * links whose BPF cookie equals this count, so no goroutine is counted twice. */
+	__u32 goroutine_generation;
+	__u32 _pad1;
 	/* Start functions of runtime-internal goroutines (name "runtime.*" except runtime.main), as
 	 * merged address ranges: runtime.NumGoroutine() does not count them (isSystemGoroutine). */
 	struct gort_addr_range sys_ranges[GORT_MAX_SYS_RANGES];

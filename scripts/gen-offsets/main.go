@@ -30,6 +30,10 @@ var needed = map[string][]string{
 	"runtime.gcControllerState": {"assistTime", "dedicatedMarkTime", "fractionalMarkTime", "idleMarkTime",
 		"lastHeapGoal", "lastStackScan", "maxStackScan", "globalsScan", "gcPercent", "memoryLimit", "heapMarked"},
 	"runtime.moduledata": {"text", "gofunc"},
+	// user/target/runtime_state.cpp: goroutine totals from the runtime's own counters.
+	"runtime.schedt": {"goidgen", "ngsys", "gFree"},
+	"runtime.p":      {"goidcache", "goidcacheend", "gFree"},
+	"runtime.gList":  {"size"}, // Go 1.26+ only
 }
 
 func main() {
@@ -93,8 +97,9 @@ func main() {
 		for _, m := range ms {
 			k := t + "." + m
 			if _, ok := found[k]; !ok {
-				// A member a version does not have (none today) is left out: gort then
-				// refuses what needs it for that version, never guesses.
+				// A member a version does not have (runtime.gList.size before Go 1.26)
+				// is left out: gort then refuses what needs it for that version, or (for
+				// gList.size) knows the older layout, never guesses.
 				fmt.Fprintf(os.Stderr, "gen-offsets: %s: no %s\n", bi.GoVersion, k)
 				continue
 			}

@@ -41,7 +41,7 @@ class Container(gortlib.GortTestCase):
         self.assertEqual(len(mine), 1, ps.stdout[-2000:])
         self.assertEqual(mine[0].get("ns_pid"), 1, mine[0])
 
-        gort = self.reaper.gort(["top", "-p", host_pid, "--json", "--interval", "200ms", "--syscall-threshold", "5ms"])
+        gort = self.reaper.gort(["top", "-p", host_pid, "--exact", "--json", "--interval", "200ms", "--syscall-threshold", "5ms"])
         gort.wait_attached()
         box.send("go\n")
         report = json.loads(box.wait_line(lambda l: l.startswith("{"), what="JSON report", timeout=120))

@@ -87,7 +87,7 @@ class Lifecycle(gortlib.GortTestCase):
 
     def test_duration_text_mode(self):
         prog = self.reaper.program(self.exe)
-        g = self.start_gort(["top", "-p", prog.pid, "--duration", "2s", "--interval", "500ms"])
+        g = self.start_gort(["top", "--exact", "-p", prog.pid, "--duration", "2s", "--interval", "500ms"])
         g.wait_attached()
         status = self.wait_end(g, 30, "with --duration 2s")
         self.assertEqual(status, 0, g.stderr_text())
@@ -103,7 +103,7 @@ class Lifecycle(gortlib.GortTestCase):
 
     def test_sigint(self):
         prog = self.reaper.program(self.exe)
-        g = self.start_gort(["top", "-p", prog.pid, "--json", "--interval", "200ms"])
+        g = self.start_gort(["top", "--exact", "-p", prog.pid, "--json", "--interval", "200ms"])
         g.wait_attached()
         g.wait_json(lambda o: gortlib.process_in(o, prog.pid) is not None)
         # The leak check below must be able to see gort's links at all: while attached, some
@@ -130,7 +130,7 @@ class Lifecycle(gortlib.GortTestCase):
 
     def test_sigterm(self):
         prog = self.reaper.program(self.exe)
-        g = self.start_gort(["top", "-p", prog.pid, "--json", "--interval", "200ms"])
+        g = self.start_gort(["top", "--exact", "-p", prog.pid, "--json", "--interval", "200ms"])
         g.wait_attached()
         g.signal(signal.SIGTERM)
         self.assertEqual(self.wait_end(g, 15, "after SIGTERM"), 0, g.stderr_text())
@@ -139,7 +139,7 @@ class Lifecycle(gortlib.GortTestCase):
     def test_target_killed_mid_session(self):
         a = self.reaper.program(self.exe)
         b = self.reaper.program(self.exe)
-        g = self.start_gort(["top", "-p", a.pid, "-p", b.pid, "--json", "--interval", "200ms"])
+        g = self.start_gort(["top", "--exact", "-p", a.pid, "-p", b.pid, "--json", "--interval", "200ms"])
         g.wait_attached()
         a.go()
         a.read_report()
@@ -166,7 +166,7 @@ class Lifecycle(gortlib.GortTestCase):
 
     def test_target_exits_text_mode(self):
         prog = self.reaper.program(self.exe)
-        g = self.start_gort(["top", "-p", prog.pid, "--interval", "200ms"])
+        g = self.start_gort(["top", "--exact", "-p", prog.pid, "--interval", "200ms"])
         g.wait_attached()
         prog.close_stdin()  # before "go": the program exits at once (status 1)
         prog.wait(timeout=10)

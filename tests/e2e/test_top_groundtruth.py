@@ -25,7 +25,7 @@ class TopGroundTruth(gortlib.GortTestCase):
         gortlib.require_root()
         exe = gortlib.build(tc, "groundtruth")
         prog = self.reaper.program(exe, args)
-        gort = self.reaper.gort(["top", "-p", prog.pid, "--json", "--interval", "200ms",
+        gort = self.reaper.gort(["top", "-p", prog.pid, "--exact", "--json", "--interval", "200ms",
                                  "--syscall-threshold", "5ms"])
         gort.wait_attached()
         prog.go()

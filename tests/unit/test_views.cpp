@@ -129,7 +129,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	const auto &p = j["processes"][0];
 	EXPECT_EQ(keys__of(p),
 		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "heap", "lost_events",
-			"os_threads", "pid", "runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns", "syscalls"}));
+			"os_threads", "pid", "probe_cost", "runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns",
+			"syscalls"}));
 	EXPECT_EQ(p["pid"], 1234);
 	EXPECT_EQ(p["comm"], "api");
 	EXPECT_EQ(p["exe"], "/usr/bin/api");

@@ -19,11 +19,12 @@
 
 #include "gort.skel.h"
 #include "user/common/error.h"
+#include "user/probes/calibrate.h"
 #include "user/target/process.h"
 
 namespace gort::probes {
 
-static_assert(sizeof(gort_proc_config) == 64 + 16 * GORT_MAX_SYS_RANGES);
+static_assert(sizeof(gort_proc_config) == 72 + 16 * GORT_MAX_SYS_RANGES);
 static_assert(sizeof(gort_proc_stats) == 12 * 8);
 static_assert(sizeof(gort_site_key) == 24 && sizeof(gort_site_stats) == 16);
 static_assert(sizeof(gort_syscall_event) == 16 + 4 * 8 + 16);
@@ -165,8 +166,37 @@ Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink), record
 	attach_tracepoints();
 }
 
+void Tracer::reap(std::vector<LinkPtr> links)
+{
+	std::lock_guard lock(reap_mu_);
+	if (!reaper_.joinable())
+		reaper_ = std::thread([this] {
+			std::unique_lock lk(reap_mu_);
+			for (;;) {
+				reap_cv_.wait(lk, [this] { return reap_stop_ || !reap_queue_.empty(); });
+				if (reap_queue_.empty())
+					return; // stopping, and nothing left
+				auto doomed = std::move(reap_queue_.back());
+				reap_queue_.pop_back();
+				lk.unlock();
+				doomed.clear(); // the slow part
+				lk.lock();
+			}
+		});
+	reap_queue_.push_back(std::move(links));
+	reap_cv_.notify_one();
+}
+
 Tracer::~Tracer()
 {
+	{
+		std::lock_guard lock(reap_mu_);
+		reap_stop_ = true;
+	}
+	reap_cv_.notify_one();
+	if (reaper_.joinable())
+		reaper_.join();
+	goroutine_links_.clear();
 	process_links_.clear();
 	binary_links_.clear();
 	tracepoint_links_.clear();
@@ -218,7 +248,13 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 							       pid, std::strerror(errno), GORT_MAX_PROCS));
 	try {
 		if (scope == AttachScope::process) {
-			process_links_[pid] = attach_links(pid, layout, pid);
+			// The goroutine probes apart: sampled mode detaches and re-attaches them.
+			std::vector<target::ProbeAttachment> others, goroutine;
+			for (const auto &p : layout.probes)
+				(probe__is_goroutine(p) ? goroutine : others).push_back(p);
+			process_links_[pid] = attach_links(pid, others, pid);
+			goroutine_links_[pid] = attach_links(pid, goroutine, pid);
+			goroutine_probes_[pid] = std::move(goroutine);
 		} else {
 			struct stat st {};
 			if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) != 0)
@@ -227,7 +263,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 			auto bl = binary_links_.try_emplace(bk).first;
 			if (bl->second.links.empty()) {
 				try {
-					bl->second.links = attach_links(pid, layout, -1);
+					bl->second.links = attach_links(pid, layout.probes, -1);
 				} catch (...) {
 					binary_links_.erase(bl);
 					throw;
@@ -245,15 +281,53 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	set_phase(pid, GORT_PHASE_BASELINE);
 }
 
-std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid)
+bool probe__is_goroutine(const target::ProbeAttachment &p)
+{
+	return p.program.rfind("goroutine_", 0) == 0;
+}
+
+bool Tracer::set_goroutine_probes(pid_t pid, bool on)
+{
+	auto probes = goroutine_probes_.find(pid);
+	if (probes == goroutine_probes_.end())
+		return false; // shared per binary (--all): they stay
+	if (!on) {
+		if (auto it = goroutine_links_.find(pid); it != goroutine_links_.end()) {
+			reap(std::move(it->second));
+			goroutine_links_.erase(it);
+		}
+		return true;
+	}
+	if (!goroutine_links_.count(pid)) {
+		uint32_t key = pid;
+		int fd = bpf_map__fd(skel_->maps.procs);
+		gort_proc_config cfg{};
+		if (bpf_map_lookup_elem(fd, &key, &cfg) != 0)
+			throw target::process__exited_while_attaching(pid);
+		cfg.goroutine_generation++;
+		goroutine_links_[pid] = attach_links(pid, probes->second, pid, cfg.goroutine_generation);
+		// The old links (still being removed) stop counting from here; the new ones start
+		// when the caller sets the phase.
+		bpf_map_update_elem(fd, &key, &cfg, BPF_EXIST);
+	}
+	return true;
+}
+
+bool Tracer::goroutine_probes_attached(pid_t pid) const
+{
+	return !goroutine_probes_.count(pid) || goroutine_links_.count(pid);
+}
+
+std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const std::vector<target::ProbeAttachment> &probes, pid_t filter_pid,
+				 uint32_t generation)
 {
 	std::string exe = fmt::format("/proc/{}/exe", pid);
 	std::vector<LinkPtr> links;
-	for (const auto &probe : layout.probes) {
+	for (const auto &probe : probes) {
 		bpf_program *prog = bpf_object__find_program_by_name(skel_->obj, probe.program.c_str());
 		if (!prog)
 			throw UserError(ExitCode::failure, "internal: no BPF program named " + probe.program);
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = generation);
 		LinkPtr link(bpf_program__attach_uprobe_opts(prog, filter_pid, exe.c_str(), probe.point.file_offset, &opts));
 		if (!link) {
 			int err = errno;
@@ -292,6 +366,8 @@ void Tracer::set_phase(pid_t pid, gort_phase phase)
 void Tracer::forget(pid_t pid)
 {
 	process_links_.erase(pid);
+	goroutine_links_.erase(pid);
+	goroutine_probes_.erase(pid);
 	auto it = binary_of_.find(pid);
 	if (it == binary_of_.end())
 		return;
@@ -390,10 +466,30 @@ std::vector<uint64_t> Tracer::exited_before_attach(pid_t pid) const
 	return goids;
 }
 
+double Tracer::calibrate_trap_ns()
+{
+	constexpr int kCalls = 4000;
+	double plain = calibrate__time_calls(kCalls);
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	// The real exit program: its first map lookup misses (gort is not traced), which is what a
+	// trap in an untraced process of a shared binary costs; a traced one adds a few map updates.
+	LinkPtr link(bpf_program__attach_uprobe_opts(skel_->progs.goroutine_exited_r14, getpid(), "/proc/self/exe",
+						     calibrate__self_offset(), &opts));
+	if (!link)
+		throw UserError(ExitCode::failure, fmt::format("cannot set a uprobe on gort itself to calibrate its cost: {} "
+							       "(use --exact)",
+							       std::strerror(errno)));
+	double probed = calibrate__time_calls(kCalls);
+	debug("calibration: {:.0f} ns per call plain, {:.0f} ns with a uprobe", plain, probed);
+	return std::max(probed - plain, 1.0);
+}
+
 size_t Tracer::link_count() const
 {
 	size_t n = tracepoint_links_.size();
 	for (auto &[pid, links] : process_links_)
+		n += links.size();
+	for (auto &[pid, links] : goroutine_links_)
 		n += links.size();
 	for (auto &[key, bl] : binary_links_)
 		n += bl.links.size();

@@ -6,6 +6,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -42,6 +45,9 @@ public:
 	virtual void on_event(const gort_event_header &hdr, const void *data, size_t size) = 0;
 };
 
+// The goroutine creation/exit probes (sampled mode turns them off between windows).
+bool probe__is_goroutine(const target::ProbeAttachment &p);
+
 struct LinkDeleter {
 	void operator()(bpf_link *link) const;
 };
@@ -68,6 +74,12 @@ public:
 	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias,
 		    AttachScope scope = AttachScope::process);
 	void set_phase(pid_t pid, gort_phase phase);
+	// Sampled mode: removes (off) or re-attaches (on) the process's goroutine creation and exit
+	// uprobes, so that no breakpoint traps between sampling windows. A removal waits for the
+	// kernel's grace period (tens of ms here). Returns false if the process's probes are shared
+	// per binary (AttachScope::binary), which stay as they are. Throws UserError like attach().
+	bool set_goroutine_probes(pid_t pid, bool on);
+	bool goroutine_probes_attached(pid_t pid) const;
 	// Destroys the process's links and deletes all its map entries.
 	void detach(pid_t pid);
 
@@ -87,6 +99,9 @@ public:
 	std::vector<std::pair<uint64_t, gort_site_key>> baseline_exited(pid_t pid) const;
 	std::vector<uint64_t> exited_before_attach(pid_t pid) const;
 	void clear_baseline(pid_t pid);
+
+	// Nanoseconds one uprobe trap running gort's goroutine program costs here (calibrate.h).
+	double calibrate_trap_ns();
 
 	size_t link_count() const;
 	// Exec records lost to a full ring buffer (system-wide mode rescans /proc when it moves).
@@ -110,17 +125,31 @@ private:
 	void expire_idle_binaries();
 
 	void attach_tracepoints();
-	std::vector<LinkPtr> attach_links(pid_t pid, const target::RuntimeLayout &layout, pid_t filter_pid);
+	std::vector<LinkPtr> attach_links(pid_t pid, const std::vector<target::ProbeAttachment> &probes, pid_t filter_pid,
+					  uint32_t generation = 0);
 	void forget(pid_t pid);
 
 	std::unique_ptr<gort_bpf, SkeletonDeleter> skel_;
 	std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
 	std::vector<LinkPtr> tracepoint_links_;
 	std::map<pid_t, std::vector<LinkPtr>> process_links_;
+	std::map<pid_t, std::vector<LinkPtr>> goroutine_links_;  // AttachScope::process only
+	std::map<pid_t, std::vector<target::ProbeAttachment>> goroutine_probes_;
 	std::map<BinaryKey, BinaryLinks> binary_links_;
 	std::map<pid_t, BinaryKey> binary_of_;
 	EventSink &sink_;
 	bool record_lifecycle_ = false;
+
+	// Removing a uprobe waits for the kernel's grace period: 50-650 ms here while the target
+	// runs. Sampled mode removes the goroutine probes after every window, so the removal runs
+	// on this thread (bpf_link__destroy only closes the link's fd; the object stays loaded),
+	// which the destructor joins before the skeleton goes.
+	void reap(std::vector<LinkPtr> links);
+	std::mutex reap_mu_;
+	std::condition_variable reap_cv_;
+	std::vector<std::vector<LinkPtr>> reap_queue_;
+	bool reap_stop_ = false;
+	std::thread reaper_;
 };
 
 } // namespace gort::probes

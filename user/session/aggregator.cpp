@@ -307,12 +307,20 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
+	if (st.acct)
+		apply_accounting(st, s);
+	uint64_t traps = counters.created + counters.exited + counters.sys_created + counters.sys_exited;
 
-	rates__advance(st, counters, now);
+	rates__advance(st, {g.created, g.exited, g.live, counters.gc_cycles, traps}, now);
 	s.created_per_sec = st.created_per_sec;
 	s.exited_per_sec = st.exited_per_sec;
 	s.gc_per_sec = st.gc_per_sec;
 	s.live_history = st.live_history;
+	if (!st.acct) { // exact: every goroutine probe hit is a trap
+		s.cost.traps_per_sec = s.cost.exact_traps_per_sec = st.traps_per_sec;
+		s.cost.trap_ns = trap_ns_;
+		s.cost.cpu_percent = st.traps_per_sec * trap_ns_ / 1e7;
+	}
 
 	s.gc_cycles = counters.gc_cycles;
 	s.stw_gc = st.stw_gc.stats();
@@ -368,19 +376,21 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 
 // Rates over the time since the last advance (at least 50 ms, so two snapshots in a row do not
 // divide by nothing), and one live-history point per advance.
-void Aggregator::rates__advance(ProcessState &st, const gort_proc_stats &counters, Clock now)
+void Aggregator::rates__advance(ProcessState &st, const RateInputs &in, Clock now)
 {
 	double dt = now.mono_ns > st.last_mono_ns ? (now.mono_ns - st.last_mono_ns) / 1e9 : 0;
 	if (dt <= 0.05)
 		return;
-	st.created_per_sec = (counters.created - st.last_created) / dt;
-	st.exited_per_sec = (counters.exited - st.last_exited) / dt;
-	st.gc_per_sec = (counters.gc_cycles - st.last_gc) / dt;
-	st.last_created = counters.created;
-	st.last_exited = counters.exited;
-	st.last_gc = counters.gc_cycles;
+	st.created_per_sec = (in.created - st.last_created) / dt;
+	st.exited_per_sec = (in.exited - st.last_exited) / dt;
+	st.gc_per_sec = (in.gc_cycles - st.last_gc) / dt;
+	st.traps_per_sec = (in.traps - st.last_traps) / dt;
+	st.last_created = in.created;
+	st.last_exited = in.exited;
+	st.last_gc = in.gc_cycles;
+	st.last_traps = in.traps;
 	st.last_mono_ns = now.mono_ns;
-	st.live_history.push_back(static_cast<int64_t>(st.alive_at_attach()) + counters.live_delta);
+	st.live_history.push_back(in.live);
 	if (st.live_history.size() > kLiveHistory)
 		st.live_history.erase(st.live_history.begin());
 }
@@ -390,7 +400,11 @@ void Aggregator::advance(pid_t pid, const CounterSource &counters, Clock now)
 	auto it = procs_.find(pid);
 	if (it == procs_.end() || it->second.frozen)
 		return;
-	rates__advance(it->second, counters.stats(pid), now);
+	gort_proc_stats c = counters.stats(pid);
+	rates__advance(it->second,
+		       {c.created, c.exited, static_cast<int64_t>(it->second.alive_at_attach()) + c.live_delta, c.gc_cycles,
+			c.created + c.exited + c.sys_created + c.sys_exited},
+		       now);
 }
 
 std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSource &counters) const

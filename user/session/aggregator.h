@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "user/probes/tracer.h"
 #include "user/session/model.h"
 #include "user/session/sources.h"
+#include "user/target/goroutine_snapshot.h"
+#include "user/target/runtime_state.h"
 
 namespace gort::session {
 
@@ -53,6 +56,20 @@ struct TracedProcess {
 // User goroutines (runtime.NumGoroutine's) alive at attach: those not started in the runtime.
 uint64_t traced_process__live_at_attach(const TracedProcess &p);
 
+// One look at a traced process's runtime state, taken by the Session in sampled/auto mode
+// (user/session/sampler.h): the runtime's own totals and a census of runtime.allgs, with how
+// much of the interval since the previous reading the goroutine probes were counting.
+struct GoroutineReading {
+	Clock at;
+	target::RuntimeCounts counts;
+	std::vector<target::GoroutineRecord> census;  // addresses link-time (load bias removed)
+	uint64_t load_bias = 0;
+	double fraction = 1;    // probes counting / interval since the previous reading
+	bool sampled = false;   // the mode from this reading on
+	bool forced = false;    // never switches (--sampled for tests)
+	double budget = 0;      // --overhead, fraction of one CPU
+};
+
 class Aggregator : public probes::EventSink {
 public:
 	explicit Aggregator(uint64_t slow_syscall_ns) : slow_syscall_ns_(slow_syscall_ns) {}
@@ -75,6 +92,14 @@ public:
 	// Forgets a process entirely (system-wide mode, after its exit was reported).
 	void drop(pid_t pid) { procs_.erase(pid); }
 	bool has_live_processes() const;
+
+	// Sampled/auto mode: the process's totals and per-site live counts come from readings from
+	// now on (the first one is the baseline), per-site created/exited from the BPF counts scaled
+	// by each interval's fraction. Returns the cost figures the budget decides on.
+	ProbeCost on_reading(pid_t pid, const GoroutineReading &r, const CounterSource &counters);
+	// The calibrated cost of one uprobe trap on this machine (probes/calibrate.h).
+	void set_trap_ns(double ns) { trap_ns_ = ns; }
+	double trap_ns() const { return trap_ns_; }
 	std::vector<pid_t> live_pids() const;
 	const TracedProcess *process(pid_t pid) const;
 
@@ -89,6 +114,24 @@ private:
 		void add(uint64_t d);
 		PauseStats stats();
 	};
+	// What sampled/auto mode keeps per process (the figures come from readings, not BPF totals).
+	struct Accounting {
+		uint64_t handed_out0 = 0;
+		int64_t alive0 = 0;
+		target::RuntimeCounts at_attach;
+		std::set<uint64_t> system_new;  // goids of system goroutines created since the baseline
+		uint64_t created = 0, exited = 0;
+		int64_t live = 0, peak = 0;
+		std::map<SiteAddr, int64_t> site_live;
+		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
+		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
+		uint64_t traps_seen = 0, last_ns = 0;
+		target::RuntimeCounts prev;  // the previous reading
+		int64_t prev_all_alive = 0;
+		std::map<SiteAddr, std::pair<double, double>> mix;  // the last window's share per site
+		ProbeCost cost;
+	};
+
 	struct ProcessState {
 		TracedProcess proc;
 		std::map<SiteAddr, SiteNames> names;  // symbolised once per site
@@ -108,13 +151,26 @@ private:
 		uint64_t alive_at_attach() const;
 		bool frozen = false;
 		ProcessSnapshot last;
+		std::optional<Accounting> acct;
+		uint64_t last_traps = 0;
+		double traps_per_sec = 0;
 	};
 
 	ProcessSnapshot build(ProcessState &st, const CounterSource &counters, Clock now);
-	void rates__advance(ProcessState &st, const gort_proc_stats &counters, Clock now);
+	// What the rates and the live history advance from: the model's own figures (sampled mode
+	// takes them from the runtime's state, not from the BPF counters).
+	struct RateInputs {
+		uint64_t created = 0, exited = 0;
+		int64_t live = 0;
+		uint64_t gc_cycles = 0, traps = 0;
+	};
+	void rates__advance(ProcessState &st, const RateInputs &in, Clock now);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
+	void apply_accounting(ProcessState &st, ProcessSnapshot &s);
+
 	uint64_t slow_syscall_ns_;
+	double trap_ns_ = 0;
 	std::map<pid_t, ProcessState> procs_;
 };
 

@@ -116,6 +116,23 @@ struct HeapStats {
 	std::vector<int64_t> live_history;  // heap live after each cycle, oldest first
 };
 
+// What tracing costs the target (issue 9): the goroutine probes are one uprobe trap per
+// goroutine created or ended. In "exact" mode they are always on; in "sampled" mode the totals
+// and live counts come from the runtime's own state and the probes run only for a fraction of
+// each interval, so per-site created/exited are estimates (counts in the windows / fraction).
+struct ProbeCost {
+	std::string mode = "exact";     // "exact" or "sampled" (now)
+	bool forced = true;             // --exact (or a recording/library default): never switches
+	double sample_fraction = 1;     // share of the last interval the goroutine probes counted
+	bool sites_estimated = false;   // per-site created/exited include scaled windows
+	double traps_per_sec = 0;       // goroutine-probe traps in the target per second (last interval)
+	double exact_traps_per_sec = 0; // what exact mode would trap (window rate scaled up)
+	double trap_ns = 0;             // calibrated cost of one trap on this machine (0: unknown)
+	double cpu_percent = 0;         // traps_per_sec * trap_ns: CPU imposed on the target, % of one CPU
+	double budget_percent = 0;      // --overhead
+	uint64_t mode_changes = 0;
+};
+
 struct ProcessSnapshot {
 	pid_t pid = 0;
 	std::string comm;
@@ -145,6 +162,7 @@ struct ProcessSnapshot {
 	std::vector<SyscallStats> runtime_waits;  // the runtime's own waits on g0 >= threshold
 
 	uint64_t lost_events = 0;
+	ProbeCost cost;
 };
 
 struct Snapshot {

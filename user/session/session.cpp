@@ -148,6 +148,7 @@ AttachSummary Session::attach(pid_t pid)
 	summary.live_at_attach = traced_process__live_at_attach(proc);
 	aggregator_.add_process(std::move(proc));
 	census_.add(pid, inspected->binary, load_bias);
+	sampling__start(pid, inspected->binary, load_bias);
 	return summary;
 }
 
@@ -219,6 +220,7 @@ void Session::end(pid_t pid)
 std::vector<pid_t> Session::poll(int timeout_ms)
 {
 	tracer_.poll(timeout_ms);
+	sampling__tick();
 	std::vector<pid_t> ended;
 	if (opts_.system_wide) {
 		// A process that exec'd is a new program: what was traced under its PID has ended.
@@ -269,6 +271,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 Snapshot Session::snapshot()
 {
 	census_.take(aggregator_, clock__now().mono_ns);
+	sampling__tick();
 	Snapshot snap = aggregator_.snapshot(tracer_, clock__now());
 	// System-wide, processes come and go: an ended one is reported (exited: true) once, then
 	// dropped, so its PID can be reused and the model stays the size of what is running.

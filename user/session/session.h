@@ -22,6 +22,7 @@
 #include "user/session/census.h"
 #include "user/session/model.h"
 #include "user/target/process.h"
+#include "user/target/runtime_state.h"
 
 namespace gort::session {
 
@@ -32,6 +33,12 @@ struct ProcessFilter {
 	size_t max_procs = 256;
 };
 
+// How goroutines are counted (issue 9). exact: the creation/exit probes always on (a trap per
+// goroutine created or ended). sampled: totals and live counts from the runtime's own state,
+// the probes on for a fraction of each interval (per-site rates are estimates). auto: exact
+// while that costs the target less than the budget, else sampled.
+enum class GoroutineMode { exact, auto_, sampled };
+
 struct SessionOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
 	bool record_lifecycle = false;  // send every goroutine create/exit as a record (recording)
@@ -39,6 +46,11 @@ struct SessionOptions {
 	// tracepoint, every one that starts later; uprobes are shared per binary.
 	bool system_wide = false;
 	ProcessFilter filter;
+	GoroutineMode goroutine_mode = GoroutineMode::exact;
+	double overhead = 0.01;  // auto: CPU the goroutine probes may cost a target, share of one CPU
+	std::chrono::nanoseconds sample_interval = std::chrono::seconds(1);
+	double sample_fraction = 0.1;  // sampled: the most of an interval the probes count
+	double trap_ns = 0;            // 0: calibrate at start (auto/sampled)
 };
 
 struct AttachSummary {
@@ -120,6 +132,23 @@ private:
 	void consider(pid_t pid);
 	bool comm_selected(const std::string &comm) const;
 	void end(pid_t pid);
+
+	// Sampled/auto mode (sampler.cpp).
+	struct Sampling {
+		std::shared_ptr<const target::GoBinary> binary;
+		std::unique_ptr<target::RuntimeStateReader> reader;
+		std::unique_ptr<target::ProcessMemory> mem;
+		uint64_t load_bias = 0;
+		bool sampled = false, counting = true;
+		uint64_t counting_since = 0, counted_ns = 0, interval_start = 0, window_ns = 0;
+		double exact_cost = 0;  // fraction of a CPU exact mode would cost, last estimate
+		unsigned intervals_since_window = 0;
+	};
+	void sampling__start(pid_t pid, std::shared_ptr<const target::GoBinary> binary, uint64_t load_bias);
+	void sampling__tick();
+	void sampling__reading(pid_t pid, Sampling &s, uint64_t now);
+	void sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now);
+	std::map<pid_t, Sampling> sampling_;
 
 	SessionOptions opts_;
 	struct CachedBinary {

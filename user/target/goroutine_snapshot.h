@@ -75,7 +75,10 @@ private:
 };
 
 // Reads runtime.allgs/allglen. Throws UserError(unsupported) if the symbols or the g offsets
-// are missing. Values race with the running program; parked goroutines are stable.
+// are missing. Values race with the running program; parked goroutines are stable. The gs are
+// read in batches (process_vm_readv); a g that cannot be read is skipped, a g that changes while
+// read yields a record that is a mix of its before and after (never a crash: every field is
+// just a number here).
 std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem,
 						      uint64_t load_bias);
 

@@ -51,7 +51,6 @@ public:
 
 	bool read(uint64_t addr, void *buf, size_t len) const;
 	std::optional<uint64_t> read_u64(uint64_t addr) const;
-
 	// Many reads in few system calls (process_vm_readv, up to 1024 regions each; pread where
 	// that is refused): ok[i] says whether region i was read whole.
 	struct Region {

@@ -145,4 +145,13 @@ std::string format__site_waits(const session::Site &s, size_t max_items)
 	return out;
 }
 
+std::string format__probe_cost(const session::ProbeCost &c, bool short_form)
+{
+	std::string cpu = c.trap_ns > 0 ? fmt::format("{:.2f}%", c.cpu_percent) : "?";
+	if (short_form)
+		return c.mode + " " + cpu;
+	std::string mode = c.mode == "sampled" ? fmt::format("sampled {:.0f}%", c.sample_fraction * 100) : c.mode;
+	return fmt::format("{} {:.0f} traps/s ≈{} CPU", mode, c.traps_per_sec, cpu);
+}
+
 } // namespace gort::views

@@ -127,6 +127,19 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 		{"syscalls", syscalls},
 		{"runtime_waits", runtime_waits},
 		{"lost_events", p.lost_events},
+		{"probe_cost",
+			{
+				{"mode", p.cost.mode},
+				{"forced", p.cost.forced},
+				{"sample_fraction", p.cost.sample_fraction},
+				{"sites_estimated", p.cost.sites_estimated},
+				{"traps_per_sec", p.cost.traps_per_sec},
+				{"exact_traps_per_sec", p.cost.exact_traps_per_sec},
+				{"trap_ns", p.cost.trap_ns},
+				{"cpu_percent", p.cost.cpu_percent},
+				{"budget_percent", p.cost.budget_percent},
+				{"mode_changes", p.cost.mode_changes},
+			}},
 	};
 }
 

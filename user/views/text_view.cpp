@@ -96,6 +96,10 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 		fmt::format_to(o, "  runtime-waits {} n={} total={} max={}\n", text__token(w.name), w.count,
 			format__duration_ns(w.total_ns), format__duration_ns(w.max_ns));
 	}
+	fmt::format_to(o, "  probes mode={} traps_per_sec={:.0f} trap_ns={:.0f} cpu_percent={:.3f} sample_fraction={:.3f} "
+			  "sites_estimated={}\n",
+		p.cost.mode, p.cost.traps_per_sec, p.cost.trap_ns, p.cost.cpu_percent, p.cost.sample_fraction,
+		p.cost.sites_estimated ? "yes" : "no");
 	fmt::format_to(o, "  lost_events={}\n", p.lost_events);
 }
 

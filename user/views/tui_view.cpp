@@ -302,6 +302,7 @@ Line process__header(const session::ProcessSnapshot &p)
 	if (p.exited)
 		line.add("  EXITED");
 	line.add(fmt::format("  lost events {}", p.lost_events), p.lost_events > 0 ? kBarWarn : nullptr);
+	line.add("  probes " + format__probe_cost(p.cost));
 	line.add("  " + p.exe);
 	return line;
 }
@@ -637,7 +638,7 @@ std::string tui__render_table(const session::Snapshot &snap_in, int width_in, in
 		lines.push_back(Line().add("No Go process traced yet: they appear here as they start.", kDim));
 
 	std::vector<Column> columns{{"PID", true}, {"COMMAND", false, true}, {"GO"}, {"LIVE", true}, {"TREND"},
-		{"GROWTH", true}, {"GC/S", true}, {"WORST STW", true}, {"SLOW SYSCALLS", true}, {"LOST", true}};
+		{"GROWTH", true}, {"GC/S", true}, {"WORST STW", true}, {"SLOW SYSCALLS", true}, {"LOST", true}, {"PROBE COST", true}};
 	// Keep the selected row on screen: scroll the table by whole rows.
 	size_t room = height > 2 ? height - 2 : 0;
 	size_t selected = rows.empty() ? 0 : std::min(state.selected, rows.size() - 1);
@@ -657,7 +658,8 @@ std::string tui__render_table(const session::Snapshot &snap_in, int width_in, in
 			{fmt::format("{:.1f}", p.gc_per_sec)},
 			{worst ? format__duration_ns(worst) : "-", worst > session::kSlowPauseNs ? kSlow : nullptr},
 			{std::to_string(process__slow_syscalls(p))},
-			{std::to_string(p.lost_events), p.lost_events ? kWarn : nullptr}});
+			{std::to_string(p.lost_events), p.lost_events ? kWarn : nullptr},
+			{format__probe_cost(p.cost, true)}});
 		styles.push_back(i == selected ? kTitle : nullptr);
 	}
 	if (!rows.empty()) {

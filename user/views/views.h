@@ -52,6 +52,9 @@ nlohmann::json gctrace__json(const session::GcCycle &c);
 std::string format__bytes(uint64_t bytes);        // "512B", "1.50KiB", "12.3MiB"
 std::string format__gogc(int32_t gogc);            // "100", "off"
 std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or bytes
+// "exact 1200 traps/s ≈0.38% CPU", "sampled 5% 60 traps/s ≈0.02% CPU" (what the probes cost
+// the target); short: "sampled 0.02%".
+std::string format__probe_cost(const session::ProbeCost &c, bool short_form = false);
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 } // namespace gort::views

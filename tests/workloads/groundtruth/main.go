@@ -52,7 +52,32 @@ var (
 	attachChurn = flag.Bool("attach-churn", false, "create and end goroutines continuously until the start line, so a tracer attaches mid-churn")
 	stackGate   = flag.Bool("stack-gate", false, "park goroutines in known waits and print runtime.Stack(all) after the ready line")
 	leakProfile = flag.Bool("leak-profile", false, "with -stack-gate: run the goroutineleak profile first (Go 1.26+ built with GOEXPERIMENT=goroutineleakprofile), which marks goroutines blocked on unreachable channels _Gleaked")
+	pacedRate   = flag.Int("paced-churn", 0, "short-lived goroutines per second, started at a steady pace for -paced-for (a rate to sample)")
+	pacedFor    = flag.Duration("paced-for", 2*time.Second, "how long -paced-churn runs")
 )
+
+//go:noinline
+func pacedWorker(wg *sync.WaitGroup) { wg.Done() }
+
+// pacedChurn starts rate goroutines per second, evenly, for d; returns how many it started.
+func pacedChurn(rate int, d time.Duration) int {
+	var wg sync.WaitGroup
+	start := time.Now()
+	n := 0
+	for {
+		elapsed := time.Since(start)
+		if elapsed >= d {
+			break
+		}
+		for want := int(float64(rate) * elapsed.Seconds()); n < want; n++ {
+			wg.Add(1)
+			go pacedWorker(&wg)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	wg.Wait()
+	return n
+}
 
 // leakCh is never written to or closed: every leakWorker waits on it forever.
 var leakCh = make(chan struct{})
@@ -233,6 +258,11 @@ func main() {
 		wg.Wait()
 	}
 
+	paced := 0
+	if *pacedRate > 0 {
+		paced = pacedChurn(*pacedRate, *pacedFor)
+	}
+
 	// Deliberately slow syscalls.
 	wg.Add(*sleepers)
 	for i := 0; i < *sleepers; i++ {
@@ -300,6 +330,10 @@ func main() {
 		ReadMemStatsCalls:   readMemStats,
 		AllocatedBytes:      allocated,
 		Gate:                g,
+	}
+	if *pacedRate > 0 {
+		r.Created["main.pacedWorker"] = paced
+		r.Exited["main.pacedWorker"] = paced
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()

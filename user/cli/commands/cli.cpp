@@ -81,8 +81,8 @@ struct SelectionArgs {
 
 struct TopArgs {
 	SelectionArgs select;
-	std::string interval = "1s", duration, threshold = "1ms";
-	bool json = false;
+	std::string interval = "1s", duration, threshold = "1ms", overhead = "1%";
+	bool json = false, exact = false, sampled = false;
 	bool with_selection = false;
 
 	void add_to(CLI::App *cmd, bool selects)
@@ -94,6 +94,15 @@ struct TopArgs {
 		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
 		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
 		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+		if (selects) {
+			cmd->add_flag("--exact", exact, "count every goroutine with a probe (a uprobe trap per goroutine "
+							"created or ended), whatever it costs the target");
+			cmd->add_flag("--sampled", sampled, "always count from the runtime's state, probes on for a "
+							    "fraction of each interval (per-site rates estimated)");
+			cmd->add_option("--overhead", overhead, "CPU the goroutine probes may cost each target, in % of "
+							       "one CPU, before it is sampled")
+				->capture_default_str();
+		}
 	}
 
 	TopOptions resolve() const
@@ -106,6 +115,19 @@ struct TopArgs {
 			o.duration = parse_positive("--duration", duration);
 		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
 		o.json = json;
+		if (exact && sampled)
+			throw UserError(ExitCode::usage, "--exact and --sampled exclude each other; pick one");
+		o.goroutine_mode = exact ? session::GoroutineMode::exact
+				   : sampled ? session::GoroutineMode::sampled
+					     : session::GoroutineMode::auto_;
+		std::string pct = overhead;
+		if (!pct.empty() && pct.back() == '%')
+			pct.pop_back();
+		char *end = nullptr;
+		double v = std::strtod(pct.c_str(), &end);
+		if (pct.empty() || *end || !(v > 0) || v > 100)
+			throw UserError(ExitCode::usage, "--overhead " + overhead + ": give a percentage of one CPU in (0, 100], e.g. 1% or 0.5");
+		o.overhead = v / 100;
 		return o;
 	}
 };

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "user/session/session.h"
+
 namespace gort::cli {
 
 // Which processes a command traces: -p PIDs, or --all narrowed by the rest.
@@ -27,6 +29,9 @@ struct TopOptions {
 	std::optional<std::chrono::nanoseconds> duration;
 	bool json = false;
 	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
+	// auto: exact until the goroutine probes would cost a target more than `overhead`.
+	session::GoroutineMode goroutine_mode = session::GoroutineMode::exact;
+	double overhead = 0.01;
 };
 
 struct RecordOptions {

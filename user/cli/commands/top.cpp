@@ -246,7 +246,10 @@ int top__run(const TopOptions &opts)
 	// Before attaching: a SIGTERM that arrives right after the "attached" line (or during a long
 	// attach) stops gort cleanly instead of killing it with its probes still being set up.
 	StopSignals signals;
-	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
+	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
+	so.goroutine_mode = opts.goroutine_mode;
+	so.overhead = opts.overhead;
+	session::Session session(so);
 	top__attach_all(session, opts.select);
 	return top__loop(session, opts);
 }

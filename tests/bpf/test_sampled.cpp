@@ -1,0 +1,140 @@
+// Sampled and auto mode (issue 9) on real Go programs with every toolchain: the totals and
+// per-site live counts read from the runtime's own state equal the program's own figures at its
+// quiet point, the sampled per-site rate is near the truth, and switching between exact and
+// sampled mid-run loses nothing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/child.h"
+#include "support/go_build.h"
+#include "support/params.h"
+#include "support/traced_run.h"
+#include "user/session/session.h"
+
+using namespace std::chrono_literals;
+using gort::testing::Child;
+using gort::testing::GoToolchain;
+using gort::testing::site_total;
+
+namespace {
+
+struct QuietRun {
+	nlohmann::json report;
+	gort::session::ProcessSnapshot traced;  // taken at the program's quiet point, alive
+	uint64_t links_after = 0;
+};
+
+// Runs groundtruth with a steady churn under `opts`, and snapshots once a reading taken after
+// the program's report (its quiet point) is in.
+QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args)
+{
+	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
+	argv.insert(argv.end(), args.begin(), args.end());
+	Child child(argv);
+	auto ready = child.read_line(30s);
+	if (!ready || ready->rfind("ready ", 0) != 0)
+		throw std::runtime_error("groundtruth did not start");
+	opts.slow_syscall_ns = 5'000'000;
+	gort::session::Session session(opts);
+	session.attach(child.pid());
+	child.write_line("go");
+	QuietRun run;
+	auto deadline = std::chrono::steady_clock::now() + 120s;
+	while (!child.line_ready(10ms)) {
+		session.poll(10);
+		if (std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error("groundtruth did not report");
+	}
+	run.report = nlohmann::json::parse(*child.read_line(0ms));
+	// Quiet now: a few intervals so that the last reading follows the report.
+	auto until = std::chrono::steady_clock::now() + 4 * opts.sample_interval + 100ms;
+	while (std::chrono::steady_clock::now() < until)
+		session.poll(10);
+	run.traced = session.snapshot().processes.at(0);
+	run.links_after = session.link_count();
+	child.close_stdin();
+	child.wait(30s);
+	return run;
+}
+
+uint64_t sum(const nlohmann::json &m)
+{
+	uint64_t n = 0;
+	for (auto &[k, v] : m.items())
+		n += v.get<uint64_t>();
+	return n;
+}
+
+int64_t site_live(const gort::session::ProcessSnapshot &p, const std::string &function)
+{
+	int64_t n = 0;
+	for (const auto &s : p.sites)
+		if (s.function == function)
+			n += s.live;
+	return n;
+}
+
+void expect_totals_exact(const QuietRun &run)
+{
+	const auto &p = run.traced;
+	const auto &r = run.report;
+	SCOPED_TRACE("go " + r["go_version"].get<std::string>());
+	EXPECT_EQ(p.goroutines.created, sum(r["created"]));
+	EXPECT_EQ(p.goroutines.exited, sum(r["exited"]));
+	EXPECT_EQ(p.goroutines.live, r["num_goroutine"].get<int64_t>());
+	EXPECT_EQ(p.goroutines.live_at_attach, r["num_goroutine_at_start"].get<uint64_t>());
+	EXPECT_EQ(site_live(p, "main.leakWorker"), r["created"]["main.leakWorker"].get<int64_t>());
+	EXPECT_EQ(site_live(p, "main.sleeper"), 0);
+	EXPECT_EQ(site_live(p, "main.churnWorker"), 0);
+}
+
+gort::session::SessionOptions sampled_options()
+{
+	gort::session::SessionOptions o;
+	o.goroutine_mode = gort::session::GoroutineMode::sampled;
+	o.sample_interval = 100ms;
+	o.sample_fraction = 0.25;
+	return o;
+}
+
+} // namespace
+
+class Sampled : public ::testing::TestWithParam<GoToolchain> {};
+
+TEST_P(Sampled, TotalsAndLiveAreExactRatesNearTheTruth)
+{
+	QuietRun run = run_quiet(GetParam(), sampled_options(),
+				 {"-paced-churn", "3000", "-paced-for", "2s", "-pre-leakers", "5", "-alloc-mb", "32"});
+	expect_totals_exact(run);
+	EXPECT_EQ(site_live(run.traced, "main.preLeaker"), 5);
+	const auto &c = run.traced.cost;
+	EXPECT_EQ(c.mode, "sampled");
+	EXPECT_TRUE(c.sites_estimated);
+	EXPECT_GT(c.trap_ns, 0);
+	// Between windows the goroutine probes are gone: only the other uprobes and the two
+	// syscall tracepoints remain.
+	uint64_t truth = run.report["created"]["main.pacedWorker"].get<uint64_t>();
+	double est = static_cast<double>(site_total(run.traced, "main.pacedWorker", true));
+	EXPECT_NEAR(est, truth, 0.25 * truth) << "created, sampled at " << c.sample_fraction;
+	double est_exit = static_cast<double>(site_total(run.traced, "main.pacedWorker", false));
+	EXPECT_NEAR(est_exit, truth, 0.25 * truth) << "exited";
+}
+
+// Auto mode with a tiny budget: exact while quiet, sampled while the churn runs, exact again
+// once it stops; the totals are exact at the end all the same.
+TEST_P(Sampled, SwitchingModesLosesNothing)
+{
+	gort::session::SessionOptions o;
+	o.goroutine_mode = gort::session::GoroutineMode::auto_;
+	o.sample_interval = 100ms;
+	o.overhead = 0.001;
+	o.trap_ns = 3000; // fixed, so the switch does not depend on this machine's speed
+	QuietRun run = run_quiet(GetParam(), o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"});
+	expect_totals_exact(run);
+	EXPECT_GE(run.traced.cost.mode_changes, 2u);
+	EXPECT_EQ(run.traced.cost.mode, "exact");
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryToolchain, Sampled, ::testing::ValuesIn(gort::testing::go_toolchains()),
+			 gort::testing::toolchain_name);

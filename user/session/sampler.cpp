@@ -1,0 +1,141 @@
+// Sampled and auto mode (issue 9): per traced process, a reading of the runtime's own state
+// every interval (the aggregator turns it into figures), and the goroutine probes switched on
+// for a window of each interval in sampled mode. Auto mode moves a process between exact and
+// sampled as the trap rate the aggregator measures, times the calibrated cost of one trap,
+// crosses the budget.
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "user/session/session.h"
+#include "user/target/goroutine_snapshot.h"
+
+namespace gort::session {
+
+void Session::sampling__start(pid_t pid, std::shared_ptr<const target::GoBinary> binary, uint64_t load_bias)
+{
+	// System-wide, the probes are shared per binary (Tracer AttachScope::binary) and stay on.
+	if (opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide)
+		return;
+	Sampling s;
+	try {
+		s.reader = std::make_unique<target::RuntimeStateReader>(*binary, load_bias);
+		s.mem = std::make_unique<target::ProcessMemory>(pid);
+	} catch (const UserError &e) {
+		// Stays exact (stripped binary: no runtime.sched symbol); say so once.
+		notes_.push_back(fmt::format("gort: PID {} stays in exact mode: {}", pid, e.what()));
+		return;
+	}
+	if (aggregator_.trap_ns() == 0)
+		aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
+	s.binary = std::move(binary);
+	s.load_bias = load_bias;
+	uint64_t now = clock__now().mono_ns;
+	s.counting_since = s.interval_start = now;
+	sampling__reading(pid, s, now); // the baseline
+	sampling_.emplace(pid, std::move(s));
+}
+
+void Session::sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now)
+{
+	if (on == s.counting)
+		return;
+	if (on) {
+		tracer_.set_goroutine_probes(pid, true); // attached paused: counting starts below
+		now = clock__now().mono_ns;
+		tracer_.set_phase(pid, GORT_PHASE_TRACING);
+		s.counting_since = now;
+	} else {
+		tracer_.set_phase(pid, GORT_PHASE_PAUSED);
+		s.counted_ns += now - s.counting_since;
+		tracer_.set_goroutine_probes(pid, false); // no traps until the next window
+	}
+	s.counting = on;
+}
+
+void Session::sampling__reading(pid_t pid, Sampling &s, uint64_t now)
+{
+	if (s.counting) {
+		s.counted_ns += now - s.counting_since;
+		s.counting_since = now;
+	}
+	GoroutineReading r;
+	r.at = clock__now();
+	uint64_t interval = now > s.interval_start ? now - s.interval_start : 0;
+	r.fraction = interval ? std::min(1.0, static_cast<double>(s.counted_ns) / interval) : 1;
+	s.counted_ns = 0;
+	s.interval_start = now;
+	auto counts = s.reader->read(*s.mem);
+	if (!counts)
+		return; // the process is ending: poll() freezes it
+	r.counts = *counts;
+	try {
+		r.census = target::goroutine_snapshot__read(*s.binary, *s.mem, s.load_bias);
+	} catch (const UserError &) {
+		return;
+	}
+	r.load_bias = s.load_bias;
+	r.sampled = s.sampled;
+	r.forced = opts_.goroutine_mode == GoroutineMode::sampled;
+	r.budget = opts_.overhead;
+	ProbeCost cost = aggregator_.on_reading(pid, r, tracer_);
+	if (std::getenv("GORT_DEBUG"))
+		fmt::print(stderr, "gort debug: PID {} reading: interval {:.1f} ms, fraction {:.3f}, traps/s {:.0f}, {} alive\n", pid,
+			   interval / 1e6, r.fraction, cost.traps_per_sec, r.counts.alive);
+	s.exact_cost = cost.exact_traps_per_sec * cost.trap_ns / 1e9;
+}
+
+void Session::sampling__tick()
+{
+	for (auto it = sampling_.begin(); it != sampling_.end();) {
+		pid_t pid = it->first;
+		Sampling &s = it->second;
+		const TracedProcess *p = aggregator_.process(pid);
+		if (!p || p->ended) {
+			it = sampling_.erase(it);
+			continue;
+		}
+		++it;
+		try {
+			uint64_t now = clock__now().mono_ns;
+			if (s.sampled && s.counting && now - s.counting_since >= s.window_ns)
+				sampling__count(pid, s, false, now); // the window is over
+			if (now - s.interval_start < static_cast<uint64_t>(opts_.sample_interval.count()))
+				continue;
+			sampling__reading(pid, s, now);
+			bool forced = opts_.goroutine_mode == GoroutineMode::sampled;
+			// Hysteresis: back to exact only well under the budget.
+			if (!s.sampled && (forced || s.exact_cost > opts_.overhead)) {
+				s.sampled = true;
+				sampling__count(pid, s, false, clock__now().mono_ns);
+				continue; // the first window opens next interval
+			}
+			if (s.sampled && !forced && s.exact_cost < opts_.overhead / 2) {
+				s.sampled = false;
+				sampling__count(pid, s, true, now);
+				continue;
+			}
+			// Attaching and removing the probes costs the target too (the removal's grace
+			// period keeps the breakpoints in for up to ~0.5 s here): auto mode opens a window
+			// every kWindowEvery intervals and splits the others by the last window's mix.
+			constexpr unsigned kWindowEvery = 5;
+			if (s.sampled && !forced && ++s.intervals_since_window < kWindowEvery)
+				continue;
+			s.intervals_since_window = 0;
+			if (s.sampled) {
+				// The window: the configured share of the interval, less if even that would
+				// cost more than the budget (the rate seen in the last window decides).
+				double share = opts_.sample_fraction;
+				if (!forced && s.exact_cost > 0)
+					share = std::min(share, opts_.overhead / s.exact_cost);
+				s.window_ns = std::max<uint64_t>(static_cast<uint64_t>(share * opts_.sample_interval.count()), 2'000'000);
+				sampling__count(pid, s, true, now);
+			}
+		} catch (const UserError &) {
+			// The process is ending (re-attach failed): poll() freezes and detaches it.
+		}
+	}
+}
+
+} // namespace gort::session
