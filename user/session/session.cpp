@@ -16,6 +16,12 @@
 
 namespace gort::session {
 
+namespace {
+// How long attach waits for goroutines allgs caught mid-creation or mid-exit to move on
+// (goroutine_snapshot__settle): milliseconds at most, unless one runs without pause.
+constexpr std::chrono::milliseconds kSettleLimit{250};
+} // namespace
+
 std::string attach_summary__line(const AttachSummary &s)
 {
 	return fmt::format("gort: attached to PID {} ({}, {}, {} uprobes ({} on emulated instructions) and the sched_switch "
@@ -101,6 +107,10 @@ AttachSummary Session::attach(pid_t pid)
 	try {
 		target::ProcessMemory mem(pid);
 		records = target::goroutine_snapshot__read(binary, mem, load_bias);
+		target::goroutine_snapshot__settle(binary, mem, load_bias, records, [&] {
+			std::vector<uint64_t> c = tracer_.baseline_created(pid);
+			return std::set<uint64_t>(c.begin(), c.end());
+		}, kSettleLimit);
 	} catch (...) {
 		tracer_.detach(pid);
 		if (!target::process__alive(pid))

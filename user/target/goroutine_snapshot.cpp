@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -174,6 +175,42 @@ std::vector<GoroutineRecord> GoroutineReader::read_all() const
 std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias)
 {
 	return GoroutineReader(bin, mem, load_bias).read_all();
+}
+
+size_t goroutine_snapshot__settle(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias,
+				  std::vector<GoroutineRecord> &records,
+				  const std::function<std::set<uint64_t>()> &created_since, std::chrono::milliseconds limit)
+{
+	GoroutineReader reader(bin, mem, load_bias);
+	std::vector<GoroutineRecord *> pending;
+	for (auto &r : records)
+		if (r.status == G_RUNNABLE || r.status == G_RUNNING)
+			pending.push_back(&r);
+	auto deadline = std::chrono::steady_clock::now() + limit;
+	while (!pending.empty()) {
+		std::set<uint64_t> created = created_since();
+		std::erase_if(pending, [&](GoroutineRecord *r) {
+			if (created.count(r->g))
+				return true; // its creation was recorded: the caller leaves it out
+			GoroutineRecord now;
+			if (!reader.read_one(r->g, now))
+				return false;
+			if (r->status == G_RUNNABLE)
+				return now.status != G_RUNNABLE; // it ran, so newproc.func1 passed the probe
+			if (now.goid != r->goid || now.status == G_DEAD || now.status == G_IDLE) {
+				// It ended. Had it ended after the start, goexit1's probe recorded it before
+				// the g went dead (the caller counts it from there): allgs caught a goroutine
+				// that had passed goexit1 before the probes started.
+				r->status = G_DEAD;
+				return true;
+			}
+			return now.status != G_RUNNING; // still alive: parked, in a syscall, runnable again
+		});
+		if (pending.empty() || std::chrono::steady_clock::now() >= deadline)
+			break;
+		std::this_thread::sleep_for(std::chrono::microseconds(500));
+	}
+	return pending.size();
 }
 
 } // namespace gort::target

@@ -2,8 +2,11 @@
 // slice of *g holding every g the process ever had (dead ones are kept for reuse).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,5 +84,19 @@ private:
 // just a number here).
 std::vector<GoroutineRecord> goroutine_snapshot__read(const GoBinary &bin, const ProcessMemory &mem,
 						      uint64_t load_bias);
+
+// allgs read just after the probes started can catch a g mid-transition, for as long as a loaded
+// machine keeps its thread descheduled: _Grunnable before newproc.func1's creation probe has
+// fired (newproc1 marks the g runnable first), or still _Grunning after its goroutine passed
+// goexit1 (goexit0/gdestroy marks it dead later), perhaps before goexit1's probe was attached.
+// While the baseline probes still record, this re-reads those g's until each has moved on:
+// a runnable one has run (so its creation probe has fired and, if that was after the start,
+// recorded the g in created_since()) or was created since; a running one that has ended is
+// marked _Gdead (had it ended after the start, goexit1's probe recorded it before the g went
+// dead). Gives up after `limit` (a goroutine that runs all along) and returns how many records
+// were still unsettled then; those keep the status read.
+size_t goroutine_snapshot__settle(const GoBinary &bin, const ProcessMemory &mem, uint64_t load_bias,
+				  std::vector<GoroutineRecord> &records,
+				  const std::function<std::set<uint64_t>()> &created_since, std::chrono::milliseconds limit);
 
 } // namespace gort::target
