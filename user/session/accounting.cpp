@@ -146,24 +146,7 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s)
 		site.created = static_cast<uint64_t>(std::llround(counts.first));
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
 	}
-	s.sites.clear();
-	for (auto &[addr, site] : sites) {
-		const SiteNames &n = site_names(st, addr);
-		site.function = n.function;
-		site.created_by = n.created_by;
-		site.created_at = n.created_at;
-		site.system = n.system;
-		s.sites.push_back(site);
-	}
-	std::sort(s.sites.begin(), s.sites.end(), [](const Site &x, const Site &y) {
-		if (x.system != y.system)
-			return !x.system;
-		if (x.live != y.live)
-			return x.live > y.live;
-		if (x.created != y.created)
-			return x.created > y.created;
-		return x.function < y.function;
-	});
+	s.sites = sites__finish(st, std::move(sites));
 	s.cost = a.cost;
 }
 

@@ -257,6 +257,34 @@ const SiteNames &Aggregator::site_names(ProcessState &st, const SiteAddr &addr)
 	return it->second;
 }
 
+// The model's site list: names, what the census last saw them wait on, user sites first, then by
+// live and created (the order every view shows).
+std::vector<Site> Aggregator::sites__finish(ProcessState &st, std::map<SiteAddr, Site> sites)
+{
+	std::vector<Site> out;
+	out.reserve(sites.size());
+	for (auto &[addr, site] : sites) {
+		if (auto it = st.census.find(addr); it != st.census.end())
+			site.waits = it->second;
+		const SiteNames &n = site_names(st, addr);
+		site.function = n.function;
+		site.created_by = n.created_by;
+		site.created_at = n.created_at;
+		site.system = n.system;
+		out.push_back(std::move(site));
+	}
+	std::sort(out.begin(), out.end(), [](const Site &a, const Site &b) {
+		if (a.system != b.system)
+			return !a.system;
+		if (a.live != b.live)
+			return a.live > b.live;
+		if (a.created != b.created)
+			return a.created > b.created;
+		return a.function < b.function;
+	});
+	return out;
+}
+
 ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source, Clock now)
 {
 	const TracedProcess &p = st.proc;
@@ -285,25 +313,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		site.exited += counts.exited;
 		site.live += static_cast<int64_t>(counts.created) - static_cast<int64_t>(counts.exited);
 	}
-	for (auto &[addr, site] : sites) {
-		if (auto it = st.census.find(addr); it != st.census.end())
-			site.waits = it->second;
-		const SiteNames &n = site_names(st, addr);
-		site.function = n.function;
-		site.created_by = n.created_by;
-		site.created_at = n.created_at;
-		site.system = n.system;
-		s.sites.push_back(site);
-	}
-	std::sort(s.sites.begin(), s.sites.end(), [](const Site &a, const Site &b) {
-		if (a.system != b.system)
-			return !a.system;
-		if (a.live != b.live)
-			return a.live > b.live;
-		if (a.created != b.created)
-			return a.created > b.created;
-		return a.function < b.function;
-	});
+	s.sites = sites__finish(st, std::move(sites));
 
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);

@@ -165,6 +165,7 @@ private:
 		uint64_t gc_cycles = 0, traps = 0;
 	};
 	void rates__advance(ProcessState &st, const RateInputs &in, Clock now);
+	std::vector<Site> sites__finish(ProcessState &st, std::map<SiteAddr, Site> sites);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
 	void apply_accounting(ProcessState &st, ProcessSnapshot &s);
