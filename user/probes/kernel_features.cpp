@@ -23,6 +23,8 @@
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 
+#include "user/common/capabilities.h"
+
 // A function of gort's own binary for the uprobe checks to attach to (never called while
 // attached). extern "C" and noinline so that it has one address of its own.
 extern "C" __attribute__((noinline, used)) int gort_info_uprobe_target(int x)
@@ -114,15 +116,6 @@ std::string read_first_line(const char *path)
 	return line;
 }
 
-bool has_capability(int cap)
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
-
 // The file offset of gort_info_uprobe_target in gort's own binary: its address, placed in the
 // executable mapping of /proc/self/exe that holds it (offset = address - start + file offset).
 bool own_function_offset(uint64_t &offset)
@@ -186,10 +179,10 @@ FeatureCheck check_privileges(bool uprobe_refused)
 	auto append = [](std::string &list, const std::string &item) { list += (list.empty() ? "" : ", ") + item; };
 	std::string present, missing, setcap;
 	// The kernel's bpf_capable() and perfmon_capable() also accept CAP_SYS_ADMIN.
-	bool admin = has_capability(CAP_SYS_ADMIN);
+	bool admin = capability__effective(CAP_SYS_ADMIN);
 	for (const auto &c : caps) {
 		bool needed = c.nr != CAP_SYS_ADMIN || uprobe_refused;
-		if (has_capability(c.nr)) {
+		if (capability__effective(c.nr)) {
 			append(present, c.name);
 		} else if ((c.nr == CAP_BPF || c.nr == CAP_PERFMON) && admin) {
 			append(present, fmt::format("CAP_SYS_ADMIN for {}", c.name));
@@ -429,7 +422,7 @@ std::vector<FeatureCheck> kernel_features__probe()
 	bool uprobe_refused = false;
 	for (const auto &c : out)
 		uprobe_refused |= c.name == "uprobes" && !c.ok && c.code == ExitCode::permission &&
-				  has_capability(CAP_PERFMON);
+				  capability__effective(CAP_PERFMON);
 	out.insert(out.begin() + static_cast<long>(privileges_at), check_privileges(uprobe_refused));
 	out.push_back(check_sysctl("kernel.perf_event_paranoid", "/proc/sys/kernel/perf_event_paranoid",
 				   "no limit for gort: CAP_PERFMON overrides it"));

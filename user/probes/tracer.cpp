@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "gort.skel.h"
+#include "user/common/capabilities.h"
 #include "user/common/error.h"
 #include "user/probes/calibrate.h"
 #include "user/target/process.h"
@@ -64,15 +65,6 @@ int libbpf_print(enum libbpf_print_level level, const char *format, va_list args
 	return vfprintf(stderr, format, args);
 }
 
-bool has_capability(int cap)
-{
-	__user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-	__user_cap_data_struct data[2]{};
-	if (syscall(SYS_capget, &hdr, data) != 0)
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
-
 // Measured on 6.18 with setpriv --bounding-set (tests/e2e/test_hostile.py): CAP_BPF and
 // CAP_PERFMON load the programs and attach tracepoints, but a uprobe (a perf_event of the uprobe
 // PMU with a path) is refused without CAP_SYS_ADMIN, and /proc/PID/exe and /proc/PID/mem of
@@ -84,7 +76,7 @@ void require_privileges()
 		{39, "CAP_BPF"}, {38, "CAP_PERFMON"}, {21, "CAP_SYS_ADMIN"}, {19, "CAP_SYS_PTRACE"}};
 	std::string missing;
 	for (const auto &[cap, name] : needed)
-		if (!has_capability(cap))
+		if (!capability__effective(cap))
 			missing += (missing.empty() ? "" : ", ") + std::string(name);
 	if (missing.empty())
 		return;
