@@ -234,6 +234,17 @@ class PrometheusScrape(gortlib.GortTestCase):
         self.assertEqual(prom.one("gort_goroutines_at_attach{%s}" % pid), g["live_at_attach"])
         self.assertEqual(prom.one("gort_lost_events_total{%s}" % pid), 0)
 
+        # The runtime's GC bookkeeping: the same figures top --json shows, and the program's own
+        # MemStats at its quiet gate (GC is off after it, so no later cycle moves them).
+        h = t["heap"]
+        self.assertEqual(prom.one("gort_heap_goal_bytes{%s}" % pid), h["goal_bytes"])
+        self.assertEqual(prom.one("gort_gomaxprocs{%s}" % pid), h["gomaxprocs"])
+        self.assertEqual(prom.one("gort_gogc{%s}" % pid), h["gogc"])
+        self.assertAlmostEqual(prom.one("gort_gc_cpu_fraction{%s}" % pid), h["gc_cpu_fraction"], places=12)
+        if report.get("gate"):
+            self.assertEqual(h["goal_bytes"], report["gate"]["next_gc"])
+            self.assertEqual(h["gomaxprocs"], report["gate"]["gomaxprocs"])
+
         # Goroutines per site (every groundtruth site fits under the default --max-sites 20).
         live = prom.query("sum by (function) (gort_site_goroutines{%s})" % pid)
         got = {dict(k)["function"]: v for k, v in live.items()}

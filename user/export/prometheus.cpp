@@ -229,6 +229,39 @@ std::string prometheus__render(const session::Snapshot &snap, const std::map<pid
 	per_process(w, procs, "gort_traced_seconds", "gauge", "Seconds since gort attached to the process.",
 		    [&](const ProcessSnapshot &p) { return number(p.seconds); });
 
+	// The runtime's GC bookkeeping at the end of the last cycle gort saw (bpf/gc.bpf.c): no series
+	// before a process's first cycle since attach.
+	std::vector<Traced> with_heap;
+	for (const auto &t : procs)
+		if (t.p->heap.known)
+			with_heap.push_back(t);
+	per_process(w, with_heap, "gort_heap_live_bytes", "gauge", "Heap marked live by the last GC cycle (bytes).",
+		    [&](const ProcessSnapshot &p) { return u(p.heap.live); });
+	per_process(w, with_heap, "gort_heap_goal_bytes", "gauge", "Heap goal the last GC cycle set (bytes).",
+		    [&](const ProcessSnapshot &p) { return u(p.heap.goal); });
+	per_process(w, with_heap, "gort_gc_cpu_fraction", "gauge",
+		    "Share of the process's CPU spent in GC since it started (MemStats.GCCPUFraction, 0..1).",
+		    [&](const ProcessSnapshot &p) { return number(p.heap.gc_cpu_fraction); });
+	per_process(w, with_heap, "gort_gogc", "gauge", "GOGC in force (-1: off).",
+		    [&](const ProcessSnapshot &p) { return i(p.heap.gogc); });
+	per_process(w, with_heap, "gort_memory_limit_bytes", "gauge",
+		    "Soft memory limit (GOMEMLIMIT; 9223372036854775807: none).",
+		    [&](const ProcessSnapshot &p) { return i(p.heap.memory_limit); });
+	per_process(w, with_heap, "gort_gomaxprocs", "gauge", "GOMAXPROCS.",
+		    [&](const ProcessSnapshot &p) { return i(p.heap.gomaxprocs); });
+	per_process(w, procs, "gort_os_threads", "gauge", "Threads of the process now.",
+		    [&](const ProcessSnapshot &p) { return u(p.heap.os_threads); });
+
+	// What the goroutine probes cost the target (README "Exact, sampled and auto mode").
+	per_process(w, procs, "gort_probe_sampled", "gauge", "1 while the goroutine probes are sampled, 0 while exact.",
+		    [&](const ProcessSnapshot &p) { return std::string(p.cost.mode == "sampled" ? "1" : "0"); });
+	per_process(w, procs, "gort_probe_traps_per_second", "gauge",
+		    "Uprobe traps per second the goroutine probes cost the target (last interval).",
+		    [&](const ProcessSnapshot &p) { return number(p.cost.traps_per_sec); });
+	per_process(w, procs, "gort_probe_cpu_ratio", "gauge",
+		    "Estimated share of one CPU the goroutine probes cost the target (traps x calibrated trap cost).",
+		    [&](const ProcessSnapshot &p) { return number(p.cost.cpu_percent / 100); });
+
 	w.family("gort_info", "gauge", "gort's mode (pids: the processes named by -p; all: every Go process).");
 	w.sample("gort_info", label("mode", self.mode), "1");
 	w.family("gort_traced_processes", "gauge", "Processes gort traces now.");
