@@ -124,14 +124,17 @@ TEST(GoroutineStacks, SlotsHoldOnlyWhileEveryWordIsUnchanged)
 		{},
 		{addr(1), stack[1], addr(60), stack[60]},
 	};
-	for (uint64_t max_span : {uint64_t(4096), uint64_t(8)}) {  // one region, then word by word
-		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span), (std::vector<bool>{true, true, true}));
+	// One region each, word by word (span limit), and the first whole then word by word (budget).
+	for (auto [max_span, max_total] : {std::pair<uint64_t, uint64_t>{4096, 1 << 20}, {8, 1 << 20}, {4096, 400}}) {
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{true, true, true}));
 		stack[40] = 0xdead;  // the goroutine ran: a frame of its running phase was read
-		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span), (std::vector<bool>{false, true, true}));
+		stack[60] = 0xbeef;
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{false, true, false}));
 		stack[40] = 0x1000 + 40;
+		stack[60] = 0x1000 + 60;
 		stack[5] = 0xdead;  // a word between the slots (a local) may change
-		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span), (std::vector<bool>{true, true, true}));
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{true, true, true}));
 	}
 	slots[2][0] = 8;  // unreadable: not claimed to hold
-	EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, 8), (std::vector<bool>{true, true, false}));
+	EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, 8, 1 << 20), (std::vector<bool>{true, true, false}));
 }

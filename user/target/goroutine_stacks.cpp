@@ -120,9 +120,13 @@ bool goroutine_stacks__shown(const std::string &name, bool wrapper, bool first, 
 // and saved context can still have run in between and parked at the same place again (a loop
 // around wg.Wait): the words read while it ran (e.g. newproc's frame) differ from its parked
 // frames' return addresses, which are back by the time the g is read again.
-std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const std::vector<std::vector<uint64_t>> &slots, uint64_t max_span)
+std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const std::vector<std::vector<uint64_t>> &slots,
+					       uint64_t max_span, uint64_t max_total)
 {
+	// Per goroutine: where its bytes go in `buf`, and whether its span is read whole (else
+	// word by word: a deep stack, or past the memory budget).
 	std::vector<size_t> at(slots.size());
+	std::vector<bool> whole(slots.size(), false);
 	size_t total = 0;
 	for (size_t k = 0; k < slots.size(); k++) {
 		at[k] = total;
@@ -130,7 +134,8 @@ std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const s
 		if (s.empty())
 			continue;
 		uint64_t span = s[s.size() - 2] + 8 - s[0];  // unwinding walks up: addresses ascend
-		total += span <= max_span ? span : s.size() / 2 * 8;
+		whole[k] = span <= max_span && total + span <= max_total;
+		total += whole[k] ? span : s.size() / 2 * 8;
 	}
 	std::vector<uint8_t> buf(total);
 	std::vector<ProcessMemory::Region> regions;
@@ -140,9 +145,8 @@ std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const s
 		first[k] = regions.size();
 		if (s.empty())
 			continue;
-		uint64_t span = s[s.size() - 2] + 8 - s[0];
-		if (span <= max_span)
-			regions.push_back({s[0], buf.data() + at[k], span});
+		if (whole[k])
+			regions.push_back({s[0], buf.data() + at[k], s[s.size() - 2] + 8 - s[0]});
 		else
 			for (size_t i = 0; i < s.size(); i += 2)
 				regions.push_back({s[i], buf.data() + at[k] + i / 2 * 8, 8});
@@ -150,12 +154,9 @@ std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const s
 	std::vector<bool> ok = mem.read_many(regions), out(slots.size(), true);
 	for (size_t k = 0; k < slots.size(); k++) {
 		const auto &s = slots[k];
-		if (s.empty())
-			continue;
-		bool whole = s[s.size() - 2] + 8 - s[0] <= max_span;
 		for (size_t i = 0; i < s.size() && out[k]; i += 2) {
-			size_t r = first[k] + (whole ? 0 : i / 2);
-			uint64_t off = whole ? s[i] - s[0] : i / 2 * 8, v;
+			size_t r = first[k] + (whole[k] ? 0 : i / 2);
+			uint64_t off = whole[k] ? s[i] - s[0] : i / 2 * 8, v;
 			if (!ok[r]) {
 				out[k] = false;
 				break;
@@ -512,7 +513,7 @@ GoroutineDump GoroutineInspector::dump()
 	}
 	// The words first, the g last: a g unchanged after its words were checked did not run
 	// between the stack read and that check.
-	std::vector<bool> held = goroutine_stacks__slots_hold(*m.mem, slots, STACK_READ_MAX);
+	std::vector<bool> held = goroutine_stacks__slots_hold(*m.mem, slots, STACK_READ_MAX, PREFETCH_TOTAL_MAX);
 	std::vector<uint64_t> gps;
 	for (size_t i : live)
 		gps.push_back(recs[i].g);
@@ -531,7 +532,7 @@ GoroutineDump GoroutineInspector::dump()
 			r = again[k];
 		for (int attempt = 1; attempt < READ_ATTEMPTS && !stable && again_ok[k]; attempt++) {
 			state = m.unwind(r, fr, slots[k]);
-			bool words = goroutine_stacks__slots_hold(*m.mem, {slots[k]}, STACK_READ_MAX)[0];
+			bool words = goroutine_stacks__slots_hold(*m.mem, {slots[k]}, STACK_READ_MAX, PREFETCH_TOTAL_MAX)[0];
 			GoroutineRecord next;
 			if (!m.reader->read_one(r.g, next)) {
 				unreadable++;

@@ -103,8 +103,9 @@ class ProcessMemory;
 
 // Whether every stack word an unwind used still holds the value it read: `slots` has one list
 // per goroutine of address, value, address, value... (ascending addresses); a failed read is
-// "no". Spans of up to `max_span` bytes are read as one region.
+// "no". A goroutine's span of up to `max_span` bytes is read as one region while the bytes read
+// whole stay under `max_total`; other words are read one by one.
 std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const std::vector<std::vector<uint64_t>> &slots,
-					       uint64_t max_span);
+					       uint64_t max_span, uint64_t max_total);
 
 } // namespace gort::target
