@@ -1,11 +1,14 @@
 // What `gort goroutines` decides without a process: which frames the runtime's traceback at
 // level 1 shows, how it prints names, and the runtime's dump format of a goroutine.
+#include <unistd.h>
+
 #include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "user/target/goroutine_groups.h"
 #include "user/target/goroutine_stacks.h"
+#include "user/target/process.h"
 #include "user/views/goroutine_dump.h"
 
 namespace t = gort::target;
@@ -105,4 +108,33 @@ TEST(GoroutineGroups, SameWaitSameStackFoldAndGrowthIsCompared)
 	gort::views::goroutine_dump__leaks(out, now, groups, 10'000'000'000ll);
 	EXPECT_NE(out.str().find("5 goroutines [chan receive]"), std::string::npos) << out.str();
 	EXPECT_NE(out.str().find("growing: 3 -> 5 (+2)"), std::string::npos) << out.str();
+}
+
+// The torn-read check of `gort goroutines`: the return-address words an unwind used are read
+// again and must still hold the values it saw, in one region per stack or word by word.
+TEST(GoroutineStacks, SlotsHoldOnlyWhileEveryWordIsUnchanged)
+{
+	std::vector<uint64_t> stack(64, 0);
+	for (size_t i = 0; i < stack.size(); i++)
+		stack[i] = 0x1000 + i;
+	t::ProcessMemory mem(getpid());
+	auto addr = [&](size_t i) { return reinterpret_cast<uint64_t>(&stack[i]); };
+	std::vector<std::vector<uint64_t>> slots = {
+		{addr(2), stack[2], addr(9), stack[9], addr(40), stack[40]},
+		{},
+		{addr(1), stack[1], addr(60), stack[60]},
+	};
+	// One region each, word by word (span limit), and the first whole then word by word (budget).
+	for (auto [max_span, max_total] : {std::pair<uint64_t, uint64_t>{4096, 1 << 20}, {8, 1 << 20}, {4096, 400}}) {
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{true, true, true}));
+		stack[40] = 0xdead;  // the goroutine ran: a frame of its running phase was read
+		stack[60] = 0xbeef;
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{false, true, false}));
+		stack[40] = 0x1000 + 40;
+		stack[60] = 0x1000 + 60;
+		stack[5] = 0xdead;  // a word between the slots (a local) may change
+		EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, max_span, max_total), (std::vector<bool>{true, true, true}));
+	}
+	slots[2][0] = 8;  // unreadable: not claimed to hold
+	EXPECT_EQ(t::goroutine_stacks__slots_hold(mem, slots, 8, 1 << 20), (std::vector<bool>{true, true, false}));
 }

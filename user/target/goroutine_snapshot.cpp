@@ -62,6 +62,7 @@ GoroutineReader::GoroutineReader(const GoBinary &bin, const ProcessMemory &mem, 
 	goid_ = *goid, status_ = *status, startpc_ = *startpc, gopc_ = *gopc;
 	waitreason_ = offs.get("runtime.g", "waitreason");
 	waitsince_ = offs.get("runtime.g", "waitsince");
+	tracking_seq_ = offs.get("runtime.g", "trackingSeq");
 	parent_ = offs.get("runtime.g", "parentGoid");  // Go 1.21+
 	lockedm_ = offs.get("runtime.g", "lockedm");
 	// gobuf lost its `ret` member in Go 1.25 (bp moved from +48 to +40): the layout says where.
@@ -83,8 +84,9 @@ GoroutineReader::GoroutineReader(const GoBinary &bin, const ProcessMemory &mem, 
 	for (auto o : {waitsince_, parent_, sp_, pc_, bp_, syscallsp_, syscallpc_, syscallbp_, lo_, hi_, lockedm_})
 		if (o)
 			span_ = std::max<size_t>(span_, *o + 8u);
-	if (waitreason_)
-		span_ = std::max<size_t>(span_, *waitreason_ + 1u);
+	for (auto o : {waitreason_, tracking_seq_})
+		if (o)
+			span_ = std::max<size_t>(span_, *o + 1u);
 }
 
 bool GoroutineReader::read_one(uint64_t gp, GoroutineRecord &r) const
@@ -134,6 +136,7 @@ void GoroutineReader::decode(uint64_t gp, const uint8_t *buf, GoroutineRecord &r
 	r.startpc = spc ? spc - bias_ : 0;
 	r.gopc = cpc ? cpc - bias_ : 0;
 	r.waitreason = waitreason_ ? buf[*waitreason_] : 0;
+	r.tracking_seq = tracking_seq_ ? buf[*tracking_seq_] : 0;
 	r.waitsince = static_cast<int64_t>(u64(waitsince_));
 	r.parent_goid = u64(parent_);
 	r.locked_to_thread = u64(lockedm_) != 0;

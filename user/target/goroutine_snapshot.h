@@ -26,6 +26,9 @@ struct GoroutineRecord {
 	// addresses below are the process's own (load bias included), as the runtime stores them.
 	bool scan = false;          // the _Gscan bit was set: the GC is scanning this stack
 	uint8_t waitreason = 0;     // index into runtime.waitReasonStrings (meaningful while waiting)
+	// g.trackingSeq: casgstatus adds 1 every time the g leaves _Grunning (every Go 1.19..1.27),
+	// so two reads that agree on it saw no run in between (bar a multiple of 256 runs).
+	uint8_t tracking_seq = 0;
 	int64_t waitsince = 0;      // nanotime() the runtime first saw it blocked; 0 if not yet
 	uint64_t parent_goid = 0;   // Go 1.21+; 0 before
 	uint64_t sched_sp = 0, sched_pc = 0, sched_bp = 0;  // g.sched: where it stopped running
@@ -72,7 +75,7 @@ private:
 	uint64_t allgs_ = 0;
 	std::optional<uint64_t> allglen_;
 	uint32_t goid_ = 0, status_ = 0, startpc_ = 0, gopc_ = 0;
-	std::optional<uint32_t> waitreason_, waitsince_, parent_, sched_, sp_, pc_, bp_, syscallsp_, syscallpc_,
+	std::optional<uint32_t> waitreason_, tracking_seq_, waitsince_, parent_, sched_, sp_, pc_, bp_, syscallsp_, syscallpc_,
 		syscallbp_, stack_, lo_, hi_, lockedm_;
 	size_t span_ = 0;
 };

@@ -80,8 +80,9 @@ bool same_context(const GoroutineRecord &a, const GoroutineRecord &b)
 	return a.goid == b.goid && a.status == b.status && a.sched_sp == b.sched_sp && a.sched_pc == b.sched_pc &&
 	       a.sched_bp == b.sched_bp && a.syscall_sp == b.syscall_sp && a.syscall_pc == b.syscall_pc &&
 	       a.waitreason == b.waitreason && a.waitsince == b.waitsince && a.stack_lo == b.stack_lo &&
-	       a.stack_hi == b.stack_hi && a.gopc == b.gopc;
+	       a.stack_hi == b.stack_hi && a.gopc == b.gopc && a.tracking_seq == b.tracking_seq;
 }
+
 
 struct SymFrame {
 	GoFrame frame;
@@ -112,6 +113,59 @@ bool goroutine_stacks__shown(const std::string &name, bool wrapper, bool first, 
 	if (name == "runtime.gopanic" && !first)
 		return true;
 	return name.find('.') != std::string::npos && (!name.starts_with("runtime.") || exported_runtime(name));
+}
+
+// One read_many region per goroutine (the span of its slots), or per word for a span past
+// `max_span`. A g read before and after with the same status
+// and saved context can still have run in between and parked at the same place again (a loop
+// around wg.Wait): the words read while it ran (e.g. newproc's frame) differ from its parked
+// frames' return addresses, which are back by the time the g is read again.
+std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const std::vector<std::vector<uint64_t>> &slots,
+					       uint64_t max_span, uint64_t max_total)
+{
+	// Per goroutine: where its bytes go in `buf`, and whether its span is read whole (else
+	// word by word: a deep stack, or past the memory budget).
+	std::vector<size_t> at(slots.size());
+	std::vector<bool> whole(slots.size(), false);
+	size_t total = 0;
+	for (size_t k = 0; k < slots.size(); k++) {
+		at[k] = total;
+		const auto &s = slots[k];
+		if (s.empty())
+			continue;
+		uint64_t span = s[s.size() - 2] + 8 - s[0];  // unwinding walks up: addresses ascend
+		whole[k] = span <= max_span && total + span <= max_total;
+		total += whole[k] ? span : s.size() / 2 * 8;
+	}
+	std::vector<uint8_t> buf(total);
+	std::vector<ProcessMemory::Region> regions;
+	std::vector<size_t> first(slots.size());
+	for (size_t k = 0; k < slots.size(); k++) {
+		const auto &s = slots[k];
+		first[k] = regions.size();
+		if (s.empty())
+			continue;
+		if (whole[k])
+			regions.push_back({s[0], buf.data() + at[k], s[s.size() - 2] + 8 - s[0]});
+		else
+			for (size_t i = 0; i < s.size(); i += 2)
+				regions.push_back({s[i], buf.data() + at[k] + i / 2 * 8, 8});
+	}
+	std::vector<bool> ok = mem.read_many(regions), out(slots.size(), true);
+	for (size_t k = 0; k < slots.size(); k++) {
+		const auto &s = slots[k];
+		for (size_t i = 0; i < s.size() && out[k]; i += 2) {
+			size_t r = first[k] + (whole[k] ? 0 : i / 2);
+			uint64_t off = whole[k] ? s[i] - s[0] : i / 2 * 8, v;
+			if (!ok[r]) {
+				out[k] = false;
+				break;
+			}
+			memcpy(&v, buf.data() + at[k] + off, 8);
+			out[k] = v == s[i + 1];
+		}
+	}
+	return out;
 }
 
 struct GoroutineInspector::Impl {
@@ -206,10 +260,14 @@ struct GoroutineInspector::Impl {
 
 	// Unwinds one g from its saved context. Stale (if the g runs meanwhile) but never unbounded.
 	// `pre`: the stack's first bytes from sp, already read (a batch read), or empty.
-	// `frames` gets the (link pc << 1 | trap) of every physical frame: the symbolise() keys.
-	StackState unwind(const GoroutineRecord &r, std::vector<uint64_t> &frames, std::span<const uint8_t> pre = {})
+	// `frames` gets the (link pc << 1 | trap) of every physical frame: the symbolise() keys;
+	// `slots` the address and value of every return address read (the pcsp deltas follow from
+	// the pcs, so these words and the saved context decide the whole chain): see goroutine_stacks__slots_hold.
+	StackState unwind(const GoroutineRecord &r, std::vector<uint64_t> &frames, std::vector<uint64_t> &slots,
+			  std::span<const uint8_t> pre = {})
 	{
 		frames.clear();
+		slots.clear();
 		if (r.status == G_RUNNING)
 			return StackState::running;
 		if (r.status == G_COPYSTACK)
@@ -257,6 +315,8 @@ struct GoroutineInspector::Impl {
 			auto lr = word(fp - 8);
 			if (!lr)
 				return StackState::truncated;
+			slots.push_back(fp - 8);
+			slots.push_back(*lr);
 			if (*lr == 0)
 				return StackState::ok;
 			trap = injected_call(f->name);
@@ -443,14 +503,17 @@ GoroutineDump GoroutineInspector::dump()
 		}
 	std::vector<bool> pre_ok = m.mem->read_many(regions);
 
-	std::vector<std::vector<uint64_t>> frames(live.size());
+	std::vector<std::vector<uint64_t>> frames(live.size()), slots(live.size());
 	std::vector<StackState> states(live.size());
 	for (size_t k = 0; k < live.size(); k++) {
 		std::span<const uint8_t> mine;
 		if (region_of[k] != SIZE_MAX && pre_ok[region_of[k]])
 			mine = std::span<const uint8_t>(pre.data() + pre_at[k], pre_len[k]);
-		states[k] = m.unwind(recs[live[k]], frames[k], mine);
+		states[k] = m.unwind(recs[live[k]], frames[k], slots[k], mine);
 	}
+	// The words first, the g last: a g unchanged after its words were checked did not run
+	// between the stack read and that check.
+	std::vector<bool> held = goroutine_stacks__slots_hold(*m.mem, slots, STACK_READ_MAX, PREFETCH_TOTAL_MAX);
 	std::vector<uint64_t> gps;
 	for (size_t i : live)
 		gps.push_back(recs[i].g);
@@ -462,19 +525,20 @@ GoroutineDump GoroutineInspector::dump()
 		GoroutineRecord r = recs[live[k]];
 		StackState state = states[k];
 		std::vector<uint64_t> &fr = frames[k];
-		bool stable = again_ok[k] && same_context(r, again[k]);
+		bool stable = again_ok[k] && held[k] && same_context(r, again[k]);
 		if (!again_ok[k])
 			unreadable++;
 		else
 			r = again[k];
 		for (int attempt = 1; attempt < READ_ATTEMPTS && !stable && again_ok[k]; attempt++) {
-			state = m.unwind(r, fr);
+			state = m.unwind(r, fr, slots[k]);
+			bool words = goroutine_stacks__slots_hold(*m.mem, {slots[k]}, STACK_READ_MAX, PREFETCH_TOTAL_MAX)[0];
 			GoroutineRecord next;
 			if (!m.reader->read_one(r.g, next)) {
 				unreadable++;
 				break;
 			}
-			stable = same_context(r, next);
+			stable = words && same_context(r, next);
 			r = next;
 		}
 		if (!goroutine__alive(r))

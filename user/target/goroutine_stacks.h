@@ -99,4 +99,13 @@ std::string goroutine_stacks__print_name(const std::string &name);
 // wrapper id (`wrapper`), `first` when no frame was printed yet, `callee` the inner frame's name.
 bool goroutine_stacks__shown(const std::string &name, bool wrapper, bool first, const std::string &callee);
 
+class ProcessMemory;
+
+// Whether every stack word an unwind used still holds the value it read: `slots` has one list
+// per goroutine of address, value, address, value... (ascending addresses); a failed read is
+// "no". A goroutine's span of up to `max_span` bytes is read as one region while the bytes read
+// whole stay under `max_total`; other words are read one by one.
+std::vector<bool> goroutine_stacks__slots_hold(const ProcessMemory &mem, const std::vector<std::vector<uint64_t>> &slots,
+					       uint64_t max_span, uint64_t max_total);
+
 } // namespace gort::target
