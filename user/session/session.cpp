@@ -224,6 +224,9 @@ void Session::end(pid_t pid)
 		before_detach_(pid, now);
 	aggregator_.freeze(pid, tracer_, now);
 	census_.remove(pid);
+	// An exec under -p attaches the same PID again at once, with another binary: nothing of the
+	// old program's sampling may outlive it.
+	sampling_.erase(pid);
 	tracer_.detach(pid);
 }
 
