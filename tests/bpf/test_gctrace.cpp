@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child.h"
+#include "support/traced_run.h"
 #include "support/go_build.h"
 #include "support/params.h"
 #include "user/session/aggregator.h"
@@ -60,9 +61,7 @@ GctraceRun run_with_gctrace(const std::string &binary)
 	} cleanup{path};
 
 	Child child({"/bin/sh", "-c", "GODEBUG=gctrace=1 exec \"$0\" 2>\"$1\"", binary, path});
-	auto ready = child.read_line(30s);
-	if (!ready || ready->rfind("ready ", 0) != 0)
-		throw std::runtime_error("groundtruth did not start");
+	groundtruth__await_ready(child);
 
 	gort::session::Session session(gort::session::SessionOptions{});
 	Cycles cycles;
@@ -70,13 +69,7 @@ GctraceRun run_with_gctrace(const std::string &binary)
 	GctraceRun run;
 	run.gc_trace = session.attach(child.pid()).gc_trace;
 	child.write_line("go");
-	auto deadline = std::chrono::steady_clock::now() + 120s;
-	while (!child.line_ready(10ms)) {
-		session.poll(10);
-		if (std::chrono::steady_clock::now() > deadline)
-			throw std::runtime_error("groundtruth did not report");
-	}
-	run.report = nlohmann::json::parse(*child.read_line(0ms));
+	run.report = groundtruth__await_report(child, session);
 	session.poll(0);
 	run.traced = session.snapshot().processes.at(0);  // at the quiet gate: GC is off again
 	child.close_stdin();

@@ -32,21 +32,13 @@ QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, co
 	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child child(argv);
-	auto ready = child.read_line(30s);
-	if (!ready || ready->rfind("ready ", 0) != 0)
-		throw std::runtime_error("groundtruth did not start");
+	groundtruth__await_ready(child);
 	opts.slow_syscall_ns = 5'000'000;
 	gort::session::Session session(opts);
 	session.attach(child.pid());
 	child.write_line("go");
 	QuietRun run;
-	auto deadline = std::chrono::steady_clock::now() + 120s;
-	while (!child.line_ready(10ms)) {
-		session.poll(10);
-		if (std::chrono::steady_clock::now() > deadline)
-			throw std::runtime_error("groundtruth did not report");
-	}
-	run.report = nlohmann::json::parse(*child.read_line(0ms));
+	run.report = groundtruth__await_report(child, session);
 	// Quiet now: a few intervals so that the last reading follows the report.
 	auto until = std::chrono::steady_clock::now() + 4 * opts.sample_interval + 100ms;
 	while (std::chrono::steady_clock::now() < until)

@@ -24,6 +24,28 @@ struct TracedRun {
 	int exit_status = -1;
 };
 
+// The ground-truth program's protocol: it prints "ready PID", waits for "go" (sent after attach),
+// runs its workload and prints its report as one JSON line.
+inline void groundtruth__await_ready(Child &child)
+{
+	auto ready = child.read_line(std::chrono::seconds(30));
+	if (!ready || ready->rfind("ready ", 0) != 0)
+		throw std::runtime_error("groundtruth did not start");
+}
+
+// Polls the session (so the ring buffer keeps draining) until the report line arrives.
+inline nlohmann::json groundtruth__await_report(Child &child, gort::session::Session &session)
+{
+	using namespace std::chrono_literals;
+	auto deadline = std::chrono::steady_clock::now() + 120s;
+	while (!child.line_ready(10ms)) {
+		session.poll(10);
+		if (std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error("groundtruth did not report");
+	}
+	return nlohmann::json::parse(*child.read_line(0ms));
+}
+
 // Starts `argv` (a groundtruth binary and its flags), calls `before_attach(pid)` (e.g. to delete
 // the binary), attaches, lets it run its workload, lets it exit, and returns both views.
 template <typename BeforeAttach>
@@ -31,9 +53,7 @@ TracedRun traced_run(const std::vector<std::string> &argv, BeforeAttach before_a
 {
 	using namespace std::chrono_literals;
 	Child child(argv);
-	auto ready = child.read_line(30s);
-	if (!ready || ready->rfind("ready ", 0) != 0)
-		throw std::runtime_error("groundtruth did not start");
+	groundtruth__await_ready(child);
 	before_attach(child.pid());
 
 	gort::session::SessionOptions opts{};
@@ -43,13 +63,7 @@ TracedRun traced_run(const std::vector<std::string> &argv, BeforeAttach before_a
 	child.write_line("go");
 
 	TracedRun run;
-	auto deadline = std::chrono::steady_clock::now() + 120s;
-	while (!child.line_ready(10ms)) {
-		session.poll(10);
-		if (std::chrono::steady_clock::now() > deadline)
-			throw std::runtime_error("groundtruth did not report");
-	}
-	run.report = nlohmann::json::parse(*child.read_line(0ms));
+	run.report = groundtruth__await_report(child, session);
 	child.close_stdin();
 	auto status = child.wait(30s);
 	if (!status)
