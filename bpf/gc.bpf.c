@@ -8,7 +8,7 @@
  *    until after its own print;
  *  - gcMarkTermination (or its systemstack closure) calls startTheWorldWithSema exactly once
  *    per completed cycle; the restart of gcMarkDone ("more work found") is in another function.
- * So this program runs on the instruction after that one CALL (user/target/runtime_layout.cpp)
+ * So this program runs on the instruction after that one CALL (user/gobinary/runtime_layout.cpp)
  * and copies the fields into one record: exact however quickly cycles follow each other, where
  * a later read of /proc/PID/mem from user space could see the next cycle's values. It runs after
  * the world restarted, so its cost is not added to the pause.

@@ -61,7 +61,7 @@ static __always_inline void stw_reason__note(struct pt_regs *ctx, __u32 reason)
 }
 
 /* gort_stw_reason__hash of a Go string {ptr, len}: FNV-1a over its first bytes, then its length
- * (user/target/runtime_layout.cpp computes the same over the texts it finds in the binary). */
+ * (user/gobinary/runtime_layout.cpp computes the same over the texts it finds in the binary). */
 static __always_inline __u32 go_string__reason_hash(__u64 ptr, __u64 len)
 {
 	/* twice the bytes hashed, so the masked length the verifier sees always fits */

@@ -3,10 +3,10 @@
 # DWARF (-ldflags='-s -w'). Each row is generated from one exact Go version and used for every
 # patch release of its minor version (layouts do not change within a minor release), as a
 # cross-check of, and last resort after, the offsets gort derives from the binary itself
-# (user/target/offsets_table.h). For every toolchain that scripts/go-toolchains.sh lists it
+# (user/gobinary/offsets_table.h). For every toolchain that scripts/go-toolchains.sh lists it
 # builds a tiny program with DWARF and reads the offsets from it with scripts/gen-offsets
 # (debug/dwarf). Versions already in the table and not present here are kept, so the table only
-# grows. tests/unit/test_target_offsets.cpp checks each row against its minor's toolchain.
+# grows. tests/unit/test_gobinary_offsets.cpp checks each row against its minor's toolchain.
 #
 # Usage: scripts/gen-offsets-table.sh [OUTPUT]   (default data/go_offsets.inc)
 set -euo pipefail

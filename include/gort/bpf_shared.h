@@ -17,7 +17,7 @@
 #define GORT_MAX_STW_REASON 32 /* stwReason is a uint8 enum with 17 values in Go 1.21-1.27 */
 
 /* How startTheWorldWithSema/stopTheWorldWithSema pass the pause boundaries, per Go version
- * (../shared/notes/go-runtime.md §6.2). Chosen in user/target, never tested by version in BPF. */
+ * (../shared/notes/go-runtime.md §6.2). Chosen in user/gobinary, never tested by version in BPF. */
 enum gort_stw_abi {
 	GORT_STW_ABI_NONE = 0,
 	/* 1.21: stopTheWorldWithSema(reason) AL; GC pauses start at runtime.work.pauseStart */
@@ -35,7 +35,7 @@ enum gort_stw_abi {
 
 /* Go 1.19-1.20 pass the stop reason as a string. BPF reports it as this bit plus a 31-bit
  * FNV-1a hash of its first GORT_STW_REASON_HASH_BYTES bytes and its length (bpf/stw.bpf.c
- * go_string__reason_hash; runtime_layout__stw_reason_hash), which user/target maps back to
+ * go_string__reason_hash; runtime_layout__stw_reason_hash), which user/gobinary maps back to
  * the texts it finds in the binary; the GC reasons take the stwReason numbers of 1.21+
  * (1 mark, 2 sweep termination). */
 #define GORT_STW_REASON_HASHED 0x80000000u
@@ -212,7 +212,7 @@ struct gort_exec_event {
 
 /* The runtime's own bookkeeping of one GC cycle, as its gctrace=1 line prints it (mgc.go
  * gcMarkTermination), plus the pacer settings in force. bpf/gc.bpf.c reads each field from
- * the address user/target found for it (0: absent in this Go version), masked to its size;
+ * the address user/gobinary found for it (0: absent in this Go version), masked to its size;
  * floats travel as their bits. Field names are the runtime's. */
 enum gort_gc_field {
 	GORT_GC_NUMGC = 0,            /* memstats.numgc (this cycle's number) */

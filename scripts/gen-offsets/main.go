@@ -15,7 +15,7 @@ import (
 	"strings"
 )
 
-// Every member gort reads from a binary without DWARF (user/target/runtime_layout.cpp,
+// Every member gort reads from a binary without DWARF (user/gobinary/runtime_layout.cpp,
 // goroutine_snapshot.cpp).
 var needed = map[string][]string{
 	"runtime.g": {"goid", "startpc", "gopc", "m", "atomicstatus", "waitreason", "stack", "sched",
@@ -24,13 +24,13 @@ var needed = map[string][]string{
 	"runtime.stack": {"lo", "hi"},
 	"runtime.m":     {"g0", "curg", "preemptoff"},
 	"runtime.workType": {"pauseStart", "tSweepTerm", "tMarkTerm",
-		// gctrace (user/target/runtime_gc.cpp)
+		// gctrace (user/gobinary/runtime_gc.cpp)
 		"tMark", "tEnd", "heap0", "heap1", "heap2", "stwprocs", "maxprocs", "userForced", "pauseNS"},
 	"runtime.mstats": {"last_gc_nanotime", "last_gc_unix", "numgc", "gc_cpu_fraction", "pause_total_ns"},
 	"runtime.gcControllerState": {"assistTime", "dedicatedMarkTime", "fractionalMarkTime", "idleMarkTime",
 		"lastHeapGoal", "lastStackScan", "maxStackScan", "globalsScan", "gcPercent", "memoryLimit", "heapMarked"},
 	"runtime.moduledata": {"text", "gofunc"},
-	// user/target/runtime_state.cpp: goroutine totals from the runtime's own counters.
+	// user/goprocess/runtime_state.cpp: goroutine totals from the runtime's own counters.
 	"runtime.schedt": {"goidgen", "ngsys", "gFree"},
 	"runtime.p":      {"goidcache", "goidcacheend", "gFree"},
 	"runtime.gList":  {"size"}, // Go 1.26+ only

@@ -14,8 +14,8 @@
 #include "support/child.h"
 #include "support/go_build.h"
 #include "support/traced_run.h"
-#include "user/target/go_binary.h"
-#include "user/target/offsets_table.h"
+#include "user/gobinary/go_binary.h"
+#include "user/gobinary/offsets_table.h"
 
 using gort::testing::GoToolchain;
 
@@ -106,7 +106,7 @@ TEST_P(Variants, WithoutTheOffsetsTableStillExact)
 		TableOff() { setenv("GORT_OFFSETS_TABLE", "off", 1); }
 		~TableOff() { unsetenv("GORT_OFFSETS_TABLE"); }
 	} off;
-	ASSERT_TRUE(gort::target::offsets_table__builtin().empty());
+	ASSERT_TRUE(gort::gobinary::offsets_table__builtin().empty());
 	gort::testing::expect_figures_equal_the_programs_own(gort::testing::traced_run({bin}));
 }
 
@@ -133,7 +133,7 @@ TEST(UnknownVersion, NewerThanAnythingKnownIsTracedExactly)
 {
 	const auto &tc = gort::testing::go_toolchains().back();
 	std::string built = gort::testing::go_build(tc, "groundtruth", {"-ldflags=-s -w"});
-	std::string real = gort::target::GoBinary::open(built)->build_info().version.raw;
+	std::string real = gort::gobinary::GoBinary::open(built)->build_info().version.raw;
 	std::string fake = "go1.99" + real.substr(real.find('.', real.find('.') + 1));
 	std::ifstream in(built, std::ios::binary);
 	std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -147,7 +147,7 @@ TEST(UnknownVersion, NewerThanAnythingKnownIsTracedExactly)
 		out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 	}
 	std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
-	ASSERT_EQ(gort::target::GoBinary::open(copy)->build_info().version.raw, fake);
+	ASSERT_EQ(gort::gobinary::GoBinary::open(copy)->build_info().version.raw, fake);
 	auto run = gort::testing::traced_run({copy});
 	std::filesystem::remove(copy);
 	gort::testing::expect_figures_equal_the_programs_own(run);
@@ -171,6 +171,6 @@ TEST(Pgo, ProfileGuidedBuildIsCountedExactly)
 		ASSERT_EQ(child.wait(std::chrono::seconds(30)), 0);
 	}
 	std::string bin = gort::testing::go_build(tc, "groundtruth", {"-pgo=" + profile});
-	ASSERT_TRUE(gort::target::GoBinary::open(bin)->build_info().pgo) << "buildinfo names the profile";
+	ASSERT_TRUE(gort::gobinary::GoBinary::open(bin)->build_info().pgo) << "buildinfo names the profile";
 	gort::testing::expect_figures_equal_the_programs_own(gort::testing::traced_run({bin}));
 }

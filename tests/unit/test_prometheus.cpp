@@ -7,7 +7,7 @@
 #include "user/export/prometheus.h"
 #include "user/session/aggregator.h"
 #include "user/session/site_cap.h"
-#include "user/target/container.h"
+#include "user/goprocess/container.h"
 
 using namespace gort;
 
@@ -45,7 +45,7 @@ session::ProcessSnapshot process(pid_t pid)
 
 TEST(Container, SystemdDriverPath)
 {
-	auto c = target::container__from_cgroup(
+	auto c = goprocess::container__from_cgroup(
 		"12:memory:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1c2a9e_8b3d_4e5f_9a0b_1c2d3e4f5a6b.slice/cri-containerd-" +
 		kId + ".scope\n0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6f1c2a9e_8b3d_4e5f_9a0b_1c2d3e4f5a6b.slice/cri-containerd-" +
 		kId + ".scope\n");
@@ -55,7 +55,7 @@ TEST(Container, SystemdDriverPath)
 
 TEST(Container, CgroupfsDriverV1Path)
 {
-	auto c = target::container__from_cgroup("11:pids:/kubepods/burstable/pod" + kUid + "/" + kId +
+	auto c = goprocess::container__from_cgroup("11:pids:/kubepods/burstable/pod" + kUid + "/" + kId +
 						"\n1:name=systemd:/kubepods/burstable/pod" + kUid + "/" + kId + "\n0::/\n");
 	EXPECT_EQ(c.container_id, kId);
 	EXPECT_EQ(c.pod_uid, kUid);
@@ -63,24 +63,24 @@ TEST(Container, CgroupfsDriverV1Path)
 
 TEST(Container, DockerWithoutKubernetesHasNoPod)
 {
-	auto c = target::container__from_cgroup("0::/system.slice/docker-" + kId + ".scope\n");
+	auto c = goprocess::container__from_cgroup("0::/system.slice/docker-" + kId + ".scope\n");
 	EXPECT_EQ(c.container_id, kId);
 	EXPECT_EQ(c.pod_uid, "");
-	target::container__add_environ(c, std::string("HOSTNAME=abc\0POD_NAME=x\0", 24));
+	goprocess::container__add_environ(c, std::string("HOSTNAME=abc\0POD_NAME=x\0", 24));
 	EXPECT_EQ(c.pod_name, ""); // not in a pod: HOSTNAME names no pod
 }
 
 TEST(Container, HostileShapesAreIgnored)
 {
 	// Not hex, wrong length, a pod directory outside kubepods, injected separators.
-	auto bad_id = target::container__from_cgroup("0::/kubepods/pod" + kUid + "/" + kId.substr(1) + "g");
+	auto bad_id = goprocess::container__from_cgroup("0::/kubepods/pod" + kUid + "/" + kId.substr(1) + "g");
 	EXPECT_EQ(bad_id.container_id, "");
 	EXPECT_EQ(bad_id.pod_uid, kUid);
 	for (std::string path : {"0::/user.slice/pod" + kUid + "/x",
 				 "0::/kubepods/podXYZ/\"" + kId + "\"",
 				 "0::/kubepods/pod" + kUid.substr(0, 35) + "/" + kId + "0",
 				 std::string("garbage without colons"), std::string()}) {
-		auto c = target::container__from_cgroup(path);
+		auto c = goprocess::container__from_cgroup(path);
 		EXPECT_EQ(c.container_id, "") << path;
 		EXPECT_EQ(c.pod_uid, "") << path;
 	}
@@ -88,19 +88,19 @@ TEST(Container, HostileShapesAreIgnored)
 
 TEST(Container, PodNameAndNamespaceFromEnvironment)
 {
-	target::ContainerInfo c;
+	goprocess::ContainerInfo c;
 	c.pod_uid = kUid;
 	std::string env("PATH=/bin\0HOSTNAME=web-1\0POD_NAMESPACE=shop\0POD_NAMESPACE=other\0", 57);
-	target::container__add_environ(c, env);
+	goprocess::container__add_environ(c, env);
 	EXPECT_EQ(c.pod_name, "web-1");  // HOSTNAME when POD_NAME is not set
 	EXPECT_EQ(c.pod_namespace, "shop");  // the first definition, as getenv
 	c = {};
 	c.pod_uid = kUid;
-	target::container__add_environ(c, std::string("HOSTNAME=h\0POD_NAME=web-2\0", 26));
+	goprocess::container__add_environ(c, std::string("HOSTNAME=h\0POD_NAME=web-2\0", 26));
 	EXPECT_EQ(c.pod_name, "web-2");
 	c = {};
 	c.pod_uid = kUid;
-	target::container__add_environ(c, "POD_NAME=" + std::string(300, 'a'));
+	goprocess::container__add_environ(c, "POD_NAME=" + std::string(300, 'a'));
 	EXPECT_EQ(c.pod_name, ""); // longer than any Kubernetes name
 }
 
@@ -136,7 +136,7 @@ TEST(Prometheus, RendersFamiliesLabelsAndHistograms)
 	ended.exited = true;
 	snap.processes.push_back(ended);
 	snap.processes[0].comm = "ev\"il\n";
-	std::map<pid_t, target::ContainerInfo> containers;
+	std::map<pid_t, goprocess::ContainerInfo> containers;
 	containers[10].container_id = kId;
 	containers[10].pod_uid = kUid;
 	exporter::SelfFigures self;

@@ -99,7 +99,7 @@ std::string label(std::string_view name, std::string_view value)
 	return fmt::format("{}=\"{}\"", name, prometheus__label_value(value));
 }
 
-std::string process_labels(const ProcessSnapshot &p, const target::ContainerInfo *c)
+std::string process_labels(const ProcessSnapshot &p, const goprocess::ContainerInfo *c)
 {
 	std::string l = fmt::format("pid=\"{}\",{},{},{}", p.pid, label("comm", p.comm), label("exe", p.exe),
 				    label("go_version", p.go_version));
@@ -150,7 +150,7 @@ std::string prometheus__label_value(std::string_view raw, size_t max_bytes)
 	return out;
 }
 
-std::string prometheus__render(const session::Snapshot &snap, const std::map<pid_t, target::ContainerInfo> &containers,
+std::string prometheus__render(const session::Snapshot &snap, const std::map<pid_t, goprocess::ContainerInfo> &containers,
 			       const SelfFigures &self, const PrometheusOptions &opts)
 {
 	Writer w(opts);

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "user/session/model.h"
-#include "user/target/container.h"
+#include "user/goprocess/container.h"
 
 namespace gort::exporter {
 
@@ -31,7 +31,7 @@ struct PrometheusOptions {
 };
 
 // Every process not marked exited, with its container labels (empty fields are left out).
-std::string prometheus__render(const session::Snapshot &snap, const std::map<pid_t, target::ContainerInfo> &containers,
+std::string prometheus__render(const session::Snapshot &snap, const std::map<pid_t, goprocess::ContainerInfo> &containers,
 			       const SelfFigures &self, const PrometheusOptions &opts);
 
 // A label value as the exposition format wants it: \ " and newline escaped, bytes that are not

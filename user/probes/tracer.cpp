@@ -21,7 +21,7 @@
 #include "user/common/capabilities.h"
 #include "user/common/error.h"
 #include "user/probes/calibrate.h"
-#include "user/target/process.h"
+#include "user/goprocess/process.h"
 
 namespace gort::probes {
 
@@ -209,7 +209,7 @@ void Tracer::attach_tracepoints()
 	}
 }
 
-void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias, AttachScope scope)
+void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t load_bias, AttachScope scope)
 {
 	gort_proc_config cfg{};
 	cfg.off = layout.offsets;
@@ -225,7 +225,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 
 	gort_gc_layout gc{};
 	for (int i = 0; i < GORT_GC_NR_FIELDS; i++) {
-		const target::GcField &f = layout.gc_fields[i];
+		const gobinary::GcField &f = layout.gc_fields[i];
 		gc.addr[i] = f.addr ? f.addr + load_bias : 0;
 		gc.size[i] = f.size;
 	}
@@ -241,7 +241,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	try {
 		if (scope == AttachScope::process) {
 			// The goroutine probes apart: sampled mode detaches and re-attaches them.
-			std::vector<target::ProbeAttachment> others, goroutine;
+			std::vector<gobinary::ProbeAttachment> others, goroutine;
 			for (const auto &p : layout.probes)
 				(probe__is_goroutine(p) ? goroutine : others).push_back(p);
 			process_links_[pid] = attach_links(pid, others, pid);
@@ -250,7 +250,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 		} else {
 			struct stat st {};
 			if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) != 0)
-				throw target::process__exited_while_attaching(pid);
+				throw goprocess::process__exited_while_attaching(pid);
 			BinaryKey bk{st.st_dev, st.st_ino};
 			auto bl = binary_links_.try_emplace(bk).first;
 			if (bl->second.links.empty()) {
@@ -273,7 +273,7 @@ void Tracer::attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t loa
 	set_phase(pid, GORT_PHASE_BASELINE);
 }
 
-bool probe__is_goroutine(const target::ProbeAttachment &p)
+bool probe__is_goroutine(const gobinary::ProbeAttachment &p)
 {
 	return p.program.rfind("goroutine_", 0) == 0;
 }
@@ -295,7 +295,7 @@ bool Tracer::set_goroutine_probes(pid_t pid, bool on)
 		int fd = bpf_map__fd(skel_->maps.procs);
 		gort_proc_config cfg{};
 		if (bpf_map_lookup_elem(fd, &key, &cfg) != 0)
-			throw target::process__exited_while_attaching(pid);
+			throw goprocess::process__exited_while_attaching(pid);
 		cfg.goroutine_generation++;
 		goroutine_links_[pid] = attach_links(pid, probes->second, pid, cfg.goroutine_generation);
 		// The old links (still being removed) stop counting from here; the new ones start
@@ -310,7 +310,7 @@ bool Tracer::goroutine_probes_attached(pid_t pid) const
 	return !goroutine_probes_.count(pid) || goroutine_links_.count(pid);
 }
 
-std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const std::vector<target::ProbeAttachment> &probes, pid_t filter_pid,
+std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const std::vector<gobinary::ProbeAttachment> &probes, pid_t filter_pid,
 				 uint32_t generation)
 {
 	std::string exe = fmt::format("/proc/{}/exe", pid);
@@ -323,8 +323,8 @@ std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const std::vector<target::P
 		LinkPtr link(bpf_program__attach_uprobe_opts(prog, filter_pid, exe.c_str(), probe.point.file_offset, &opts));
 		if (!link) {
 			int err = errno;
-			if (!target::process__alive(pid))
-				throw target::process__exited_while_attaching(pid);
+			if (!goprocess::process__alive(pid))
+				throw goprocess::process__exited_while_attaching(pid);
 			throw UserError(ExitCode::failure, fmt::format("cannot attach a uprobe to {} at {}+{:#x} in PID {}: {}",
 								       probe.point.function, exe, probe.point.file_offset,
 								       pid, std::strerror(err)));

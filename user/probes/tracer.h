@@ -17,7 +17,7 @@
 
 #include "gort/bpf_shared.h"
 #include "user/session/sources.h"
-#include "user/target/runtime_layout.h"
+#include "user/gobinary/runtime_layout.h"
 
 struct gort_bpf;
 struct bpf_link;
@@ -46,7 +46,7 @@ public:
 };
 
 // The goroutine creation/exit probes (sampled mode turns them off between windows).
-bool probe__is_goroutine(const target::ProbeAttachment &p);
+bool probe__is_goroutine(const gobinary::ProbeAttachment &p);
 
 struct LinkDeleter {
 	void operator()(bpf_link *link) const;
@@ -71,7 +71,7 @@ public:
 	// Writes the process's config and zeroed counters, attaches every probe of `layout` to
 	// /proc/PID/exe filtered to that process, then starts them all at once in GORT_PHASE_BASELINE.
 	// Throws UserError (no_process if it exited).
-	void attach(pid_t pid, const target::RuntimeLayout &layout, uint64_t load_bias,
+	void attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t load_bias,
 		    AttachScope scope = AttachScope::process);
 	void set_phase(pid_t pid, gort_phase phase);
 	// Sampled mode: removes (off) or re-attaches (on) the process's goroutine creation and exit
@@ -125,7 +125,7 @@ private:
 	void expire_idle_binaries();
 
 	void attach_tracepoints();
-	std::vector<LinkPtr> attach_links(pid_t pid, const std::vector<target::ProbeAttachment> &probes, pid_t filter_pid,
+	std::vector<LinkPtr> attach_links(pid_t pid, const std::vector<gobinary::ProbeAttachment> &probes, pid_t filter_pid,
 					  uint32_t generation = 0);
 	void forget(pid_t pid);
 
@@ -134,7 +134,7 @@ private:
 	std::vector<LinkPtr> tracepoint_links_;
 	std::map<pid_t, std::vector<LinkPtr>> process_links_;
 	std::map<pid_t, std::vector<LinkPtr>> goroutine_links_;  // AttachScope::process only
-	std::map<pid_t, std::vector<target::ProbeAttachment>> goroutine_probes_;
+	std::map<pid_t, std::vector<gobinary::ProbeAttachment>> goroutine_probes_;
 	std::map<BinaryKey, BinaryLinks> binary_links_;
 	std::map<pid_t, BinaryKey> binary_of_;
 	EventSink &sink_;

@@ -41,11 +41,11 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	// that exited.
 	a.site_live.clear();
 	for (const auto &g : r.census) {
-		if (!target::goroutine__alive(g))
+		if (!goprocess::goroutine__alive(g))
 			continue;
 		SiteAddr addr{g.startpc + r.load_bias, g.gopc + r.load_bias};
 		a.site_live[addr]++;
-		if (site_names(st, addr).system && !target::runtime_counts__handed_out(a.at_attach, g.goid))
+		if (site_names(st, addr).system && !goprocess::runtime_counts__handed_out(a.at_attach, g.goid))
 			a.system_new.insert(g.goid);
 	}
 	uint64_t handed = r.counts.handed_out >= a.handed_out0 ? r.counts.handed_out - a.handed_out0 : 0;

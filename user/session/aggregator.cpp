@@ -184,7 +184,7 @@ void Aggregator::on_event(const gort_event_header &hdr, const void *data, size_t
 		std::memcpy(&ev, data, sizeof ev);
 		uint64_t d = ev.end_ns > ev.start_ns ? ev.end_ns - ev.start_ns : 0;
 		st.stw_by_reason[st.proc.symbols->stw_reason(ev.reason)].add(d);
-		(target::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).add(d);
+		(gobinary::runtime_layout__stw_reason_is_gc(ev.reason) ? st.stw_gc : st.stw_other).add(d);
 		break;
 	}
 	case GORT_EV_SLOW_SYSCALL: {

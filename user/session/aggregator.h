@@ -17,8 +17,8 @@
 #include "user/probes/tracer.h"
 #include "user/session/model.h"
 #include "user/session/sources.h"
-#include "user/target/goroutine_snapshot.h"
-#include "user/target/runtime_state.h"
+#include "user/goprocess/goroutine_snapshot.h"
+#include "user/goprocess/runtime_state.h"
 
 namespace gort::session {
 
@@ -61,8 +61,8 @@ uint64_t traced_process__live_at_attach(const TracedProcess &p);
 // much of the interval since the previous reading the goroutine probes were counting.
 struct GoroutineReading {
 	Clock at;
-	target::RuntimeCounts counts;
-	std::vector<target::GoroutineRecord> census;  // addresses link-time (load bias removed)
+	goprocess::RuntimeCounts counts;
+	std::vector<goprocess::GoroutineRecord> census;  // addresses link-time (load bias removed)
 	uint64_t load_bias = 0;
 	double fraction = 1;    // probes counting / interval since the previous reading
 	bool sampled = false;   // the mode from this reading on
@@ -118,7 +118,7 @@ private:
 	struct Accounting {
 		uint64_t handed_out0 = 0;
 		int64_t alive0 = 0;
-		target::RuntimeCounts at_attach;
+		goprocess::RuntimeCounts at_attach;
 		std::set<uint64_t> system_new;  // goids of system goroutines created since the baseline
 		uint64_t created = 0, exited = 0;
 		int64_t live = 0, peak = 0;
@@ -126,7 +126,7 @@ private:
 		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
 		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
 		uint64_t traps_seen = 0, last_ns = 0;
-		target::RuntimeCounts prev;  // the previous reading
+		goprocess::RuntimeCounts prev;  // the previous reading
 		int64_t prev_all_alive = 0;
 		std::map<SiteAddr, std::pair<double, double>> mix;  // the last window's share per site
 		ProbeCost cost;

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "user/common/error.h"
-#include "user/target/runtime_globals.h"
+#include "user/gobinary/runtime_globals.h"
 
 namespace gort::session {
 
@@ -14,15 +14,15 @@ constexpr uint64_t kCostFactor = 50;
 
 } // namespace
 
-void Census::add(pid_t pid, std::shared_ptr<const target::GoBinary> bin, uint64_t load_bias)
+void Census::add(pid_t pid, std::shared_ptr<const gobinary::GoBinary> bin, uint64_t load_bias)
 {
 	try {
 		Entry e;
-		e.reasons = target::runtime_globals__wait_reason_strings(*bin);
+		e.reasons = gobinary::runtime_globals__wait_reason_strings(*bin);
 		if (e.reasons.size() < 3)
 			return;
-		e.mem = std::make_unique<target::ProcessMemory>(pid);
-		e.reader = std::make_unique<target::GoroutineReader>(*bin, *e.mem, load_bias);
+		e.mem = std::make_unique<goprocess::ProcessMemory>(pid);
+		e.reader = std::make_unique<goprocess::GoroutineReader>(*bin, *e.mem, load_bias);
 		e.bin = std::move(bin);
 		e.bias = load_bias;
 		procs_[pid] = std::move(e);
@@ -37,7 +37,7 @@ void Census::take(Aggregator &agg, uint64_t mono_ns)
 		if (mono_ns < e.next_ns)
 			continue;
 		auto t0 = std::chrono::steady_clock::now();
-		std::vector<target::GoroutineRecord> recs;
+		std::vector<goprocess::GoroutineRecord> recs;
 		try {
 			recs = e.reader->read_all();
 		} catch (const UserError &) {
@@ -46,15 +46,15 @@ void Census::take(Aggregator &agg, uint64_t mono_ns)
 		std::vector<CensusGoroutine> gs;
 		gs.reserve(recs.size());
 		for (const auto &r : recs) {
-			if (!target::goroutine__alive(r))
+			if (!goprocess::goroutine__alive(r))
 				continue;
 			CensusGoroutine g;
 			g.site = {r.startpc + e.bias, r.gopc + e.bias};
-			bool waiting = r.status == target::G_WAITING || r.status == target::G_LEAKED;
+			bool waiting = r.status == goprocess::G_WAITING || r.status == goprocess::G_LEAKED;
 			if (waiting && r.waitreason != 0 && r.waitreason < e.reasons.size())
 				g.state = e.reasons[r.waitreason];
 			else
-				g.state = target::goroutine__status_name(r.status);
+				g.state = goprocess::goroutine__status_name(r.status);
 			g.waitsince = waiting ? r.waitsince : 0;
 			gs.push_back(std::move(g));
 		}

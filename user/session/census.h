@@ -13,25 +13,25 @@
 #include <vector>
 
 #include "user/session/aggregator.h"
-#include "user/target/go_binary.h"
-#include "user/target/goroutine_snapshot.h"
-#include "user/target/process.h"
+#include "user/gobinary/go_binary.h"
+#include "user/goprocess/goroutine_snapshot.h"
+#include "user/goprocess/process.h"
 
 namespace gort::session {
 
 class Census {
 public:
 	// Starts taking censuses of `pid`; silently none if its layout cannot tell waits apart.
-	void add(pid_t pid, std::shared_ptr<const target::GoBinary> bin, uint64_t load_bias);
+	void add(pid_t pid, std::shared_ptr<const gobinary::GoBinary> bin, uint64_t load_bias);
 	void remove(pid_t pid) { procs_.erase(pid); }
 	// Reads every process whose census is due and hands it to the aggregator.
 	void take(Aggregator &agg, uint64_t mono_ns);
 
 private:
 	struct Entry {
-		std::shared_ptr<const target::GoBinary> bin;
-		std::unique_ptr<target::ProcessMemory> mem;
-		std::unique_ptr<target::GoroutineReader> reader;
+		std::shared_ptr<const gobinary::GoBinary> bin;
+		std::unique_ptr<goprocess::ProcessMemory> mem;
+		std::unique_ptr<goprocess::GoroutineReader> reader;
 		std::vector<std::string> reasons;  // runtime.waitReasonStrings
 		uint64_t bias = 0;
 		uint64_t next_ns = 0;

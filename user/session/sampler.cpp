@@ -9,19 +9,19 @@
 #include <fmt/format.h>
 
 #include "user/session/session.h"
-#include "user/target/goroutine_snapshot.h"
+#include "user/goprocess/goroutine_snapshot.h"
 
 namespace gort::session {
 
-void Session::sampling__start(pid_t pid, std::shared_ptr<const target::GoBinary> binary, uint64_t load_bias)
+void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias)
 {
 	// System-wide, the probes are shared per binary (Tracer AttachScope::binary) and stay on.
 	if (opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide)
 		return;
 	Sampling s;
 	try {
-		s.reader = std::make_unique<target::RuntimeStateReader>(*binary, load_bias);
-		s.mem = std::make_unique<target::ProcessMemory>(pid);
+		s.reader = std::make_unique<goprocess::RuntimeStateReader>(*binary, load_bias);
+		s.mem = std::make_unique<goprocess::ProcessMemory>(pid);
 	} catch (const UserError &e) {
 		// Stays exact (stripped binary: no runtime.sched symbol); say so once.
 		notes_.push_back(fmt::format("gort: PID {} stays in exact mode: {}", pid, e.what()));
@@ -71,7 +71,7 @@ void Session::sampling__reading(pid_t pid, Sampling &s, uint64_t now)
 		return; // the process is ending: poll() freezes it
 	r.counts = *counts;
 	try {
-		r.census = target::goroutine_snapshot__read(*s.binary, *s.mem, s.load_bias);
+		r.census = goprocess::goroutine_snapshot__read(*s.binary, *s.mem, s.load_bias);
 	} catch (const UserError &) {
 		return;
 	}

@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "user/common/error.h"
-#include "user/target/goroutine_snapshot.h"
-#include "user/target/process.h"
+#include "user/goprocess/goroutine_snapshot.h"
+#include "user/goprocess/process.h"
 
 namespace gort::session {
 
@@ -35,7 +35,7 @@ Session::Session(const SessionOptions &opts)
 {
 }
 
-std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::ProcessInfo &info)
+std::shared_ptr<const Session::InspectedBinary> Session::inspect(const goprocess::ProcessInfo &info)
 {
 	if (info.kernel_thread)
 		throw UserError(ExitCode::unsupported,
@@ -43,8 +43,8 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 	std::string exe = fmt::format("/proc/{}/exe", info.pid);
 	struct stat st {};
 	if (stat(exe.c_str(), &st) != 0) {
-		if (!target::process__alive(info.pid))
-			throw target::process__exited_while_attaching(info.pid);
+		if (!goprocess::process__alive(info.pid))
+			throw goprocess::process__exited_while_attaching(info.pid);
 		throw UserError(ExitCode::permission,
 				fmt::format("cannot read {}: {} (run gort as root)", exe, std::strerror(errno)));
 	}
@@ -57,11 +57,11 @@ std::shared_ptr<const Session::InspectedBinary> Session::inspect(const target::P
 
 	auto inspected = std::make_shared<InspectedBinary>();
 	try {
-		inspected->binary = target::GoBinary::open(exe);
-		inspected->layout = target::runtime_layout__inspect(*inspected->binary);
+		inspected->binary = gobinary::GoBinary::open(exe);
+		inspected->layout = gobinary::runtime_layout__inspect(*inspected->binary);
 	} catch (const UserError &e) {
-		if (!target::process__alive(info.pid))
-			throw target::process__exited_while_attaching(info.pid);
+		if (!goprocess::process__alive(info.pid))
+			throw goprocess::process__exited_while_attaching(info.pid);
 		inspected->refusal = e.what();
 		inspected->refusal_code = e.code();
 	}
@@ -87,13 +87,13 @@ void Session::expire_binaries()
 
 AttachSummary Session::attach(pid_t pid)
 {
-	target::ProcessInfo info = target::process__info(pid);
+	goprocess::ProcessInfo info = goprocess::process__info(pid);
 	std::shared_ptr<const InspectedBinary> inspected = inspect(info);
 	if (!inspected->refusal.empty())
 		throw UserError(inspected->refusal_code, fmt::format("PID {} ({}): {}", pid, info.comm, inspected->refusal));
-	const target::GoBinary &binary = *inspected->binary;
-	const target::RuntimeLayout &layout = inspected->layout;
-	uint64_t load_bias = target::process__load_bias(pid, binary.first_load_vaddr());
+	const gobinary::GoBinary &binary = *inspected->binary;
+	const gobinary::RuntimeLayout &layout = inspected->layout;
+	uint64_t load_bias = goprocess::process__load_bias(pid, binary.first_load_vaddr());
 
 	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
 	// phase where BPF notes every g given a new goroutine since and every older goroutine that
@@ -103,18 +103,18 @@ AttachSummary Session::attach(pid_t pid)
 		       opts_.system_wide ? probes::AttachScope::binary : probes::AttachScope::process);
 	TracedProcess proc;
 	proc.attached_mono_ns = clock__now().mono_ns;
-	std::vector<target::GoroutineRecord> records;
+	std::vector<goprocess::GoroutineRecord> records;
 	try {
-		target::ProcessMemory mem(pid);
-		records = target::goroutine_snapshot__read(binary, mem, load_bias);
-		target::goroutine_snapshot__settle(binary, mem, load_bias, records, [&] {
+		goprocess::ProcessMemory mem(pid);
+		records = goprocess::goroutine_snapshot__read(binary, mem, load_bias);
+		goprocess::goroutine_snapshot__settle(binary, mem, load_bias, records, [&] {
 			std::vector<uint64_t> c = tracer_.baseline_created(pid);
 			return std::set<uint64_t>(c.begin(), c.end());
 		}, kSettleLimit);
 	} catch (...) {
 		tracer_.detach(pid);
-		if (!target::process__alive(pid))
-			throw target::process__exited_while_attaching(pid);
+		if (!goprocess::process__alive(pid))
+			throw goprocess::process__exited_while_attaching(pid);
 		throw;
 	}
 	// Creations and exits take microseconds from the status change allgs shows to the probe that
@@ -132,7 +132,7 @@ AttachSummary Session::attach(pid_t pid)
 	std::vector<uint64_t> gone = tracer_.exited_before_attach(pid);
 	std::set<uint64_t> seen(gone.begin(), gone.end());
 	for (const auto &g : records) {
-		if (!target::goroutine__alive(g) || created_since.count(g.g) || !seen.insert(g.goid).second)
+		if (!goprocess::goroutine__alive(g) || created_since.count(g.g) || !seen.insert(g.goid).second)
 			continue;
 		proc.alive_at_attach[{g.startpc + load_bias, g.gopc + load_bias}]++;
 	}
@@ -170,7 +170,7 @@ void Session::consider(pid_t pid)
 	if (pid == getpid() || f.exclude.count(pid) || (aggregator_.process(pid) && !aggregator_.process(pid)->ended))
 		return;
 	try {
-		target::ProcessInfo info = target::process__info(pid);
+		goprocess::ProcessInfo info = goprocess::process__info(pid);
 		if (info.kernel_thread || !comm_selected(info.comm))
 			return;
 		std::shared_ptr<const InspectedBinary> inspected = inspect(info);
@@ -202,7 +202,7 @@ bool Session::comm_selected(const std::string &comm) const
 
 void Session::follow_all()
 {
-	for (pid_t pid : target::process__list_all())
+	for (pid_t pid : goprocess::process__list_all())
 		consider(pid);
 }
 
@@ -273,7 +273,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 		}
 	}
 	for (pid_t pid : aggregator_.live_pids()) {
-		if (target::process__alive(pid))
+		if (goprocess::process__alive(pid))
 			continue;
 		end(pid);
 		ended.push_back(pid);

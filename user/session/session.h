@@ -21,8 +21,8 @@
 #include "user/session/aggregator.h"
 #include "user/session/census.h"
 #include "user/session/model.h"
-#include "user/target/process.h"
-#include "user/target/runtime_state.h"
+#include "user/goprocess/process.h"
+#include "user/goprocess/runtime_state.h"
 
 namespace gort::session {
 
@@ -115,8 +115,8 @@ private:
 	};
 	// A binary inspected once per file identity, however many processes run it.
 	struct InspectedBinary {
-		std::shared_ptr<const target::GoBinary> binary;
-		target::RuntimeLayout layout;
+		std::shared_ptr<const gobinary::GoBinary> binary;
+		gobinary::RuntimeLayout layout;
 		std::string refusal;  // why it cannot be traced; empty if it can
 		ExitCode refusal_code = ExitCode::ok;
 		std::shared_ptr<SiteNameCache> names = std::make_shared<SiteNameCache>();
@@ -128,23 +128,23 @@ private:
 		auto operator<=>(const FileId &) const = default;
 	};
 
-	std::shared_ptr<const InspectedBinary> inspect(const target::ProcessInfo &info);
+	std::shared_ptr<const InspectedBinary> inspect(const goprocess::ProcessInfo &info);
 	void consider(pid_t pid);
 	bool comm_selected(const std::string &comm) const;
 	void end(pid_t pid);
 
 	// Sampled/auto mode (sampler.cpp).
 	struct Sampling {
-		std::shared_ptr<const target::GoBinary> binary;
-		std::unique_ptr<target::RuntimeStateReader> reader;
-		std::unique_ptr<target::ProcessMemory> mem;
+		std::shared_ptr<const gobinary::GoBinary> binary;
+		std::unique_ptr<goprocess::RuntimeStateReader> reader;
+		std::unique_ptr<goprocess::ProcessMemory> mem;
 		uint64_t load_bias = 0;
 		bool sampled = false, counting = true;
 		uint64_t counting_since = 0, counted_ns = 0, interval_start = 0, window_ns = 0;
 		double exact_cost = 0;  // fraction of a CPU exact mode would cost, last estimate
 		unsigned intervals_since_window = 0;
 	};
-	void sampling__start(pid_t pid, std::shared_ptr<const target::GoBinary> binary, uint64_t load_bias);
+	void sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias);
 	void sampling__tick();
 	void sampling__reading(pid_t pid, Sampling &s, uint64_t now);
 	void sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now);

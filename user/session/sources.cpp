@@ -19,8 +19,8 @@ SiteNames BinarySymbols::resolve(uint64_t startpc_rt, uint64_t gopc_rt) const
 {
 	SiteNames n;
 	uint64_t startpc = startpc_rt - load_bias_;
-	const target::Function *start = binary_->function_at(startpc);
-	n.system = start && target::runtime_layout__is_system_function(start->name);
+	const gobinary::Function *start = binary_->function_at(startpc);
+	n.system = start && gobinary::runtime_layout__is_system_function(start->name);
 	n.function = binary_->start_function(startpc);
 	if (n.function.empty())
 		n.function = fmt::format("{:#x}", startpc_rt);
@@ -30,7 +30,7 @@ SiteNames BinarySymbols::resolve(uint64_t startpc_rt, uint64_t gopc_rt) const
 	if (gopc_rt && !main_goroutine) {
 		// gopc is the return address of the call into newproc; like the runtime's "created by"
 		// traceback, look up the instruction before it to get the go statement's line.
-		target::SourceLocation loc = binary_->locate(gopc_rt - load_bias_ - 1);
+		gobinary::SourceLocation loc = binary_->locate(gopc_rt - load_bias_ - 1);
 		n.created_by = loc.function;
 		if (!loc.file.empty())
 			n.created_at = fmt::format("{}:{}", std::filesystem::path(loc.file).filename().string(), loc.line);
@@ -40,7 +40,7 @@ SiteNames BinarySymbols::resolve(uint64_t startpc_rt, uint64_t gopc_rt) const
 
 std::string BinarySymbols::stw_reason(uint32_t reason) const
 {
-	return target::runtime_layout__stw_reason(layout_, reason);
+	return gobinary::runtime_layout__stw_reason(layout_, reason);
 }
 
 } // namespace gort::session

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "gort/bpf_shared.h"
-#include "user/target/go_binary.h"
-#include "user/target/runtime_layout.h"
+#include "user/gobinary/go_binary.h"
+#include "user/gobinary/runtime_layout.h"
 
 namespace gort::session {
 
@@ -54,22 +54,22 @@ struct SiteNameCache {
 // Symbols from the process's own binary.
 class BinarySymbols : public ProcessSymbols {
 public:
-	BinarySymbols(std::shared_ptr<const target::GoBinary> binary, target::RuntimeLayout layout, uint64_t load_bias,
+	BinarySymbols(std::shared_ptr<const gobinary::GoBinary> binary, gobinary::RuntimeLayout layout, uint64_t load_bias,
 		      std::shared_ptr<SiteNameCache> cache = std::make_shared<SiteNameCache>())
 	    : binary_(std::move(binary)), layout_(std::move(layout)), load_bias_(load_bias), cache_(std::move(cache))
 	{
 	}
 	SiteNames site(uint64_t startpc, uint64_t gopc) const override;
 	std::string stw_reason(uint32_t reason) const override;
-	const target::GoBinary &binary() const { return *binary_; }
-	const target::RuntimeLayout &layout() const { return layout_; }
+	const gobinary::GoBinary &binary() const { return *binary_; }
+	const gobinary::RuntimeLayout &layout() const { return layout_; }
 	uint64_t load_bias() const { return load_bias_; }
 
 private:
 	SiteNames resolve(uint64_t startpc, uint64_t gopc) const;
 
-	std::shared_ptr<const target::GoBinary> binary_;
-	target::RuntimeLayout layout_;
+	std::shared_ptr<const gobinary::GoBinary> binary_;
+	gobinary::RuntimeLayout layout_;
 	uint64_t load_bias_;
 	std::shared_ptr<SiteNameCache> cache_;
 };

@@ -9,10 +9,10 @@ namespace gort::views {
 
 namespace {
 
-using target::GoroutineDump;
-using target::GoroutineGroup;
-using target::GoroutineInfo;
-using target::StackState;
+using goprocess::GoroutineDump;
+using goprocess::GoroutineGroup;
+using goprocess::GoroutineInfo;
+using goprocess::StackState;
 
 // traceback.go goroutineheader at level 1: status, " (leaked)", " (scan)", minutes (only from
 // one whole minute, only while waiting or in a syscall), ", locked to thread".
@@ -107,7 +107,7 @@ void stack_body(std::ostream &out, const GoroutineInfo &g, bool runtime)
 	created_by(out, g, runtime);
 }
 
-nlohmann::json frame_json(const target::GoFrame &f)
+nlohmann::json frame_json(const goprocess::GoFrame &f)
 {
 	return {{"function", f.function}, {"file", f.file},       {"line", f.line},
 		{"inlined", f.inlined},   {"pc", f.pc},           {"offset", f.offset},

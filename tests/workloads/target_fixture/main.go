@@ -1,4 +1,4 @@
-// target_fixture: a known set of goroutines for the user/target tests.
+// target_fixture: a known set of goroutines for the target-inspection tests.
 //
 // It starts N (argv[1], default 5) goroutines with `go leak(ch, i)` — a named function with
 // arguments, which the compiler wraps (main.main.func1 up to Go 1.21, main.main.gowrap1 from

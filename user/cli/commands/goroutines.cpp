@@ -14,8 +14,8 @@
 #include "user/cli/commands/commands.h"
 #include "user/cli/commands/stop_signals.h"
 #include "user/common/error.h"
-#include "user/target/goroutine_groups.h"
-#include "user/target/goroutine_stacks.h"
+#include "user/goprocess/goroutine_groups.h"
+#include "user/goprocess/goroutine_stacks.h"
 #include "user/views/goroutine_dump.h"
 
 namespace gort::cli {
@@ -41,14 +41,14 @@ int goroutines__run(const GoroutinesOptions &opts)
 {
 	if (geteuid() != 0)
 		throw UserError(ExitCode::permission, "gort goroutines reads another process's memory: run it as root (sudo)");
-	target::GoroutineInspector inspector(opts.pid);
+	goprocess::GoroutineInspector inspector(opts.pid);
 	std::ostringstream out;
 	if (!opts.leaks) {
-		target::GoroutineDump d = inspector.dump();
+		goprocess::GoroutineDump d = inspector.dump();
 		if (opts.json)
 			views::goroutine_dump__json(out, d, opts.runtime);
 		else if (opts.group)
-			views::goroutine_dump__groups(out, d, target::goroutine_groups__by_stack(d, opts.runtime), opts.runtime);
+			views::goroutine_dump__groups(out, d, goprocess::goroutine_groups__by_stack(d, opts.runtime), opts.runtime);
 		else
 			views::goroutine_dump__text(out, d, opts.runtime);
 		if (d.changed)
@@ -57,12 +57,12 @@ int goroutines__run(const GoroutinesOptions &opts)
 		return 0;
 	}
 
-	target::GoroutineDump first = inspector.dump();
+	goprocess::GoroutineDump first = inspector.dump();
 	int64_t watch_ns = 0;
-	std::vector<target::GoroutineGroup> earlier;
-	target::GoroutineDump d;
+	std::vector<goprocess::GoroutineGroup> earlier;
+	goprocess::GoroutineDump d;
 	if (opts.watch) {
-		earlier = target::goroutine_groups__waiting(first, 1, opts.runtime);
+		earlier = goprocess::goroutine_groups__waiting(first, 1, opts.runtime);
 		StopSignals stop;
 		auto until = std::chrono::steady_clock::now() + *opts.watch;
 		while (std::chrono::steady_clock::now() < until && !stop.requested())
@@ -74,9 +74,9 @@ int goroutines__run(const GoroutinesOptions &opts)
 	} else {
 		d = std::move(first);
 	}
-	auto groups = target::goroutine_groups__waiting(d, opts.min_count, opts.runtime);
+	auto groups = goprocess::goroutine_groups__waiting(d, opts.min_count, opts.runtime);
 	if (opts.watch)
-		target::goroutine_groups__compare(groups, earlier);
+		goprocess::goroutine_groups__compare(groups, earlier);
 	if (opts.json)
 		out << views::goroutine_dump__leaks_json(d, groups, watch_ns).dump() << "\n";
 	else

@@ -14,26 +14,26 @@
 #include "user/common/output.h"
 #include "user/cli/commands/commands.h"
 #include "user/common/error.h"
-#include "user/target/go_binary.h"
-#include "user/target/process.h"
-#include "user/target/runtime_layout.h"
+#include "user/gobinary/go_binary.h"
+#include "user/goprocess/process.h"
+#include "user/gobinary/runtime_layout.h"
 
 namespace gort::cli {
 
 namespace {
 
 struct GoProcess {
-	target::ProcessInfo info;
+	goprocess::ProcessInfo info;
 	std::string go_version;
 	std::vector<std::string> build;  // pie, cgo, static, stripped, no-dwarf, pgo
 	bool traceable = false;
 	std::string why_not;
-	std::vector<target::ProbeAttachment> probes;
+	std::vector<gobinary::ProbeAttachment> probes;
 	std::vector<std::string> probe_at;  // "runtime.goexit1+0x6", per probe
-	std::vector<target::OffsetOrigin> offsets;  // each offset traced with, and its source
+	std::vector<gobinary::OffsetOrigin> offsets;  // each offset traced with, and its source
 };
 
-std::vector<std::string> build_modes(const target::BuildInfo &b)
+std::vector<std::string> build_modes(const gobinary::BuildInfo &b)
 {
 	std::vector<std::string> m;
 	if (b.pie)
@@ -55,7 +55,7 @@ std::vector<std::string> build_modes(const target::BuildInfo &b)
 std::vector<GoProcess> go_processes(size_t &hidden)
 {
 	std::vector<GoProcess> out;
-	for (pid_t pid : target::process__list_all()) {
+	for (pid_t pid : goprocess::process__list_all()) {
 		if (pid == getpid())
 			continue;
 		struct stat st {};
@@ -64,15 +64,15 @@ std::vector<GoProcess> go_processes(size_t &hidden)
 			continue;
 		}
 		try {
-			target::ProcessInfo info = target::process__info(pid);
+			goprocess::ProcessInfo info = goprocess::process__info(pid);
 			if (info.kernel_thread)
 				continue;
 			// /proc/PID/exe reaches the binary even in another mount namespace (containers)
 			// or after it was deleted or replaced on disk.
-			auto bin = target::GoBinary::open(fmt::format("/proc/{}/exe", pid));
+			auto bin = gobinary::GoBinary::open(fmt::format("/proc/{}/exe", pid));
 			GoProcess p{info, bin->build_info().version.raw, build_modes(bin->build_info()), true, "", {}, {}, {}};
 			try {
-				auto layout = target::runtime_layout__inspect(*bin);
+				auto layout = gobinary::runtime_layout__inspect(*bin);
 				p.probes = std::move(layout.probes);
 				p.offsets = std::move(layout.offset_origins);
 				for (const auto &pr : p.probes) {

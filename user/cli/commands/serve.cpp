@@ -16,7 +16,7 @@
 #include "user/cli/commands/top.h"
 #include "user/export/prometheus.h"
 #include "user/serve/http_server.h"
-#include "user/target/container.h"
+#include "user/goprocess/container.h"
 
 namespace gort::cli {
 
@@ -36,16 +36,16 @@ void self__read(exporter::SelfFigures &self)
 // Container labels per traced process, read once per program (a PID that execs is a new one).
 class ContainerCache {
 public:
-	const std::map<pid_t, target::ContainerInfo> &update(const session::Snapshot &snap)
+	const std::map<pid_t, goprocess::ContainerInfo> &update(const session::Snapshot &snap)
 	{
-		std::map<pid_t, target::ContainerInfo> now;
+		std::map<pid_t, goprocess::ContainerInfo> now;
 		std::map<pid_t, std::string> keys;
 		for (const auto &p : snap.processes) {
 			if (p.exited)
 				continue;
 			std::string key = p.exe + '\0' + p.comm;
 			auto it = infos_.find(p.pid);
-			now[p.pid] = it != infos_.end() && keys_[p.pid] == key ? it->second : target::container__of(p.pid);
+			now[p.pid] = it != infos_.end() && keys_[p.pid] == key ? it->second : goprocess::container__of(p.pid);
 			keys[p.pid] = key;
 		}
 		infos_ = std::move(now);
@@ -54,7 +54,7 @@ public:
 	}
 
 private:
-	std::map<pid_t, target::ContainerInfo> infos_;
+	std::map<pid_t, goprocess::ContainerInfo> infos_;
 	std::map<pid_t, std::string> keys_;
 };
 

@@ -7,18 +7,18 @@
 
 #include "gort_version.h"
 #include "user/cli/commands/commands.h"
-#include "user/target/offsets_table.h"
+#include "user/gobinary/offsets_table.h"
 
 namespace gort::cli {
 
 std::string version__text()
 {
-	const target::OffsetsRow *newest = nullptr;
-	auto key = [](const target::OffsetsRow &row) {
-		auto v = target::go_version__parse(row.version);
+	const gobinary::OffsetsRow *newest = nullptr;
+	auto key = [](const gobinary::OffsetsRow &row) {
+		auto v = gobinary::go_version__parse(row.version);
 		return std::tuple(v.major, v.minor, v.patch);
 	};
-	for (const auto &row : target::offsets_table__builtin())
+	for (const auto &row : gobinary::offsets_table__builtin())
 		if (!newest || key(row) > key(*newest))
 			newest = &row;
 	return fmt::format("gort {}\ngit commit: {}\nnewest Go release known: {}", GORT_VERSION, GORT_GIT_COMMIT,
