@@ -26,7 +26,7 @@ using gort::testing::GoToolchain;
 
 namespace {
 
-struct Cycles : gort::probes::EventSink {
+struct Cycles : gort::EventSink {
 	std::vector<gort::session::GcCycle> seen;
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override
 	{

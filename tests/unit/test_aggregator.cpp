@@ -8,6 +8,7 @@
 #include "user/session/aggregator.h"
 #include "user/views/views.h"
 
+using namespace gort;
 using namespace gort::session;
 
 namespace {

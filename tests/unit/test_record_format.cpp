@@ -444,7 +444,7 @@ TEST(RecordFile, IsRemovedWhenTheRecordingNeverStarted)
 // The replay is the live aggregator fed the same facts: the model it gives equals the live one.
 TEST(RecordReplay, EqualsTheLiveAggregator)
 {
-	struct Counters : session::CounterSource {
+	struct Counters : CounterSource {
 		CountersRecord c;
 		gort_proc_stats stats(pid_t) const override { return c.stats; }
 		std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t) const override { return c.sites; }
@@ -453,8 +453,8 @@ TEST(RecordReplay, EqualsTheLiveAggregator)
 			return c.syscalls;
 		}
 	};
-	struct Symbols : session::ProcessSymbols {
-		session::SiteNames site(uint64_t startpc, uint64_t gopc) const override
+	struct Symbols : ProcessSymbols {
+		SiteNames site(uint64_t startpc, uint64_t gopc) const override
 		{
 			for (const auto &s : site_names())
 				if (s.startpc == startpc && s.gopc == gopc)

@@ -33,7 +33,7 @@ public:
 		json meta = {
 			{"host", replay_.header().host},
 			{"kernel", replay_.header().kernel},
-			{"start", session::clock__rfc3339(replay_.header().start_wall_ns)},
+			{"start", clock__rfc3339(replay_.header().start_wall_ns)},
 		};
 		out_ << "\n],\n\"displayTimeUnit\": \"ms\",\n\"otherData\": " << dump(meta) << "}\n";
 	}
@@ -140,7 +140,7 @@ private:
 			// Site names of goroutines alive at attach follow the process record, so they are
 			// known by the first lifecycle record.
 			for (const auto &a : t.alive_at_attach) {
-				session::SiteNames n = symbols.site(a.startpc, a.gopc);
+				SiteNames n = symbols.site(a.startpc, a.gopc);
 				if (n.system)
 					continue;
 				t.total += static_cast<int64_t>(a.count);
@@ -148,7 +148,7 @@ private:
 			}
 			t.started = true;
 		}
-		session::SiteNames n = symbols.site(ev.startpc, ev.gopc);
+		SiteNames n = symbols.site(ev.startpc, ev.gopc);
 		if (n.system)
 			return;
 		t.total += delta;
@@ -239,7 +239,7 @@ private:
 			emit({{"name", "thread_name"}, {"ph", "M"}, {"ts", 0}, {"pid", pid}, {"tid", ev.goid},
 			      {"args", {{"name", "goroutine " + std::to_string(ev.goid) + " " + function}}}});
 		uint64_t start = ev.hdr.ktime_ns > ev.duration_ns ? ev.hdr.ktime_ns - ev.duration_ns : 0;
-		emit({{"name", session::syscall_name(ev.nr)}, {"cat", "syscall"}, {"ph", "X"}, {"ts", us(start)},
+		emit({{"name", syscall_name(ev.nr)}, {"cat", "syscall"}, {"ph", "X"}, {"ts", us(start)},
 		      {"dur", ev.duration_ns / 1000.0}, {"pid", pid}, {"tid", ev.goid},
 		      {"args", {{"goid", ev.goid}, {"function", function}, {"duration_ns", ev.duration_ns}}}});
 	}

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "gort/bpf_shared.h"
-#include "user/session/sources.h"
+#include "user/contracts/contracts.h"
 #include "user/gobinary/runtime_layout.h"
 
 struct gort_bpf;
@@ -38,13 +38,6 @@ struct TracerOptions {
 //    50 copies of a service cost one set of probes; BPF tells them apart by the procs map.
 enum class AttachScope { process, binary };
 
-// Receives every ring-buffer record; `data` starts with the header.
-class EventSink {
-public:
-	virtual ~EventSink() = default;
-	virtual void on_event(const gort_event_header &hdr, const void *data, size_t size) = 0;
-};
-
 // The goroutine creation/exit probes (sampled mode turns them off between windows).
 bool probe__is_goroutine(const gobinary::ProbeAttachment &p);
 
@@ -60,7 +53,7 @@ struct RingBufferDeleter {
 	void operator()(ring_buffer *rb) const;
 };
 
-class Tracer : public session::CounterSource {
+class Tracer : public CounterSource {
 public:
 	// Throws UserError(permission) without CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN and CAP_SYS_PTRACE.
 	Tracer(const TracerOptions &opts, EventSink &sink);

@@ -15,7 +15,7 @@ FileHeader header__now(uint64_t slow_syscall_ns, uint64_t interval_ns)
 		h.host = u.nodename;
 		h.kernel = fmt::format("{} {} {} {}", u.sysname, u.release, u.version, u.machine);
 	}
-	session::Clock now = session::clock__now();
+	Clock now = clock__now();
 	h.start_mono_ns = now.mono_ns;
 	h.start_wall_ns = now.wall_ns;
 	h.slow_syscall_ns = slow_syscall_ns;
@@ -27,10 +27,10 @@ void Recorder::name_site(pid_t pid, uint64_t startpc, uint64_t gopc)
 {
 	if (!named_[pid].insert({startpc, gopc}).second)
 		return;
-	const session::TracedProcess *p = session_.aggregator().process(pid);
-	if (!p)
+	auto p = traced_.find(pid);
+	if (p == traced_.end())
 		return;
-	session::SiteNames n = p->symbols->site(startpc, gopc);
+	SiteNames n = p->second->site(startpc, gopc);
 	writer_.site_names({static_cast<uint32_t>(pid), startpc, gopc, n.system, n.function, n.created_by, n.created_at});
 }
 
@@ -57,9 +57,11 @@ void Recorder::on_event(const gort_event_header &hdr, const void *data, size_t s
 	}
 }
 
-void Recorder::on_attach(pid_t pid)
+void Recorder::on_attach(const session::TracedProcess &p)
 {
-	const session::TracedProcess &p = session_.process(pid);
+	pid_t pid = p.pid;
+	traced_[pid] = p.symbols;
+	named_.erase(pid); // a PID that exec'd is a new program: its sites are named again
 	ProcessRecord r;
 	r.pid = static_cast<uint32_t>(pid);
 	r.attached_mono_ns = p.attached_mono_ns;
@@ -78,11 +80,15 @@ void Recorder::on_attach(pid_t pid)
 	writer_.process(r);
 	for (const auto &[addr, n] : p.alive_at_attach)
 		name_site(pid, addr.startpc, addr.gopc);
+	// --all attaches inside Session::poll, which may also see the process end (on_exit) before
+	// the caller announces it here: it has no counters to write any more.
+	if (p.ended)
+		traced_.erase(pid);
 }
 
-void Recorder::write_counters(pid_t pid, session::Clock now)
+void Recorder::write_counters(pid_t pid, Clock now)
 {
-	const session::CounterSource &src = session_.counters();
+	const CounterSource &src = counters_;
 	CountersRecord c;
 	c.pid = static_cast<uint32_t>(pid);
 	c.time = {now.mono_ns, now.wall_ns};
@@ -95,28 +101,29 @@ void Recorder::write_counters(pid_t pid, session::Clock now)
 	lost_[pid] = c.stats.lost_events;
 }
 
-void Recorder::on_interval(session::Clock now)
+void Recorder::on_tick(Clock now)
 {
-	for (pid_t pid : session_.aggregator().live_pids())
+	for (const auto &[pid, symbols] : traced_)
 		write_counters(pid, now);
 	writer_.tick({now.mono_ns, now.wall_ns});
 }
 
-void Recorder::on_exit(pid_t pid, session::Clock now)
+void Recorder::on_exit(pid_t pid, Clock now)
 {
 	try {
 		write_counters(pid, now);
 		writer_.exit({static_cast<uint32_t>(pid), {now.mono_ns, now.wall_ns}});
+		traced_.erase(pid);
 	} catch (...) {
 		if (!failure_)
 			failure_ = std::current_exception();
 	}
 }
 
-void Recorder::finish(session::Clock now)
+void Recorder::finish(Clock now)
 {
 	check();
-	for (pid_t pid : session_.aggregator().live_pids())
+	for (const auto &[pid, symbols] : traced_)
 		write_counters(pid, now);
 	writer_.end({now.mono_ns, now.wall_ns});
 	writer_.close();

@@ -8,33 +8,37 @@
 
 #include <exception>
 #include <map>
+#include <memory>
 #include <set>
 
-#include "user/probes/tracer.h"
+#include "user/contracts/contracts.h"
 #include "user/record/writer.h"
-#include "user/session/session.h"
+#include "user/session/aggregator.h"
 
 namespace gort::record {
 
 // The header of a recording that starts now.
 FileHeader header__now(uint64_t slow_syscall_ns, uint64_t interval_ns);
 
-class Recorder : public probes::EventSink {
+// Fed by whoever drives the session (the stream, each process as it is attached, each tick,
+// each exit), it never reads the session back: what it writes is what it was given, and the
+// counters come from the CounterSource contract.
+class Recorder : public EventSink, public TickSink {
 public:
-	Recorder(Writer &writer, const session::Session &session) : writer_(writer), session_(session) {}
+	Recorder(Writer &writer, const CounterSource &counters) : writer_(writer), counters_(counters) {}
 
 	// Called by the ring buffer (through the session): never throws into libbpf's C frames; a
 	// failure is kept for check().
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
-	// After Session::attach(pid) returned: the process record and its alive-at-attach site names.
-	void on_attach(pid_t pid);
+	// After Session::attach returned it: the process record and its alive-at-attach site names.
+	void on_attach(const session::TracedProcess &p);
 	// Every interval: the counters of every process still traced, then a tick.
-	void on_interval(session::Clock now);
+	void on_tick(Clock now) override;
 	// From the session's before-detach hook (its maps still readable): final counters and the exit
 	// record. Never throws (called inside Session::poll); a failure is kept for check().
-	void on_exit(pid_t pid, session::Clock now);
+	void on_exit(pid_t pid, Clock now);
 	// The final counters, the end record, and the file closed. Throws UserError.
-	void finish(session::Clock now);
+	void finish(Clock now);
 	// Rethrows the first failure kept by on_event/on_exit.
 	void check() const;
 
@@ -43,10 +47,12 @@ public:
 
 private:
 	void name_site(pid_t pid, uint64_t startpc, uint64_t gopc);
-	void write_counters(pid_t pid, session::Clock now);
+	void write_counters(pid_t pid, Clock now);
 
 	Writer &writer_;
-	const session::Session &session_;
+	const CounterSource &counters_;
+	// The processes attached and not yet exited, with the names of their sites.
+	std::map<pid_t, std::shared_ptr<const ProcessSymbols>> traced_;
 	std::map<pid_t, std::set<session::SiteAddr>> named_;
 	std::map<pid_t, uint64_t> lost_;
 	std::exception_ptr failure_;

@@ -4,7 +4,7 @@
 
 namespace gort::record {
 
-session::SiteNames ReplaySymbols::site(uint64_t startpc, uint64_t gopc) const
+SiteNames ReplaySymbols::site(uint64_t startpc, uint64_t gopc) const
 {
 	auto it = sites_.find({startpc, gopc});
 	if (it != sites_.end())

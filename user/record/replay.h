@@ -17,22 +17,22 @@
 namespace gort::record {
 
 // Names a recording stored for one process.
-class ReplaySymbols : public session::ProcessSymbols {
+class ReplaySymbols : public ProcessSymbols {
 public:
 	explicit ReplaySymbols(std::vector<std::string> stw_reasons) : stw_reasons_(std::move(stw_reasons)) {}
 	// A site the file does not name (its record was in a lost tail) shows its address, as a
 	// binary without symbols for it would.
-	session::SiteNames site(uint64_t startpc, uint64_t gopc) const override;
+	SiteNames site(uint64_t startpc, uint64_t gopc) const override;
 	std::string stw_reason(uint32_t reason) const override;
 	void add(const SiteNamesRecord &s);
 
 private:
-	std::map<session::SiteAddr, session::SiteNames> sites_;
+	std::map<session::SiteAddr, SiteNames> sites_;
 	std::vector<std::string> stw_reasons_;
 };
 
 // The latest counter record of each process.
-class ReplayCounters : public session::CounterSource {
+class ReplayCounters : public CounterSource {
 public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
@@ -57,7 +57,7 @@ public:
 	// The model at the last moment the file holds (its end record, else its last time stamp).
 	session::Snapshot snapshot();
 	const FileHeader &header() const { return header_; }
-	session::Clock clock() const { return clock_; }
+	Clock clock() const { return clock_; }
 	// The names of a process the file has introduced; nullptr before its process record.
 	const ReplaySymbols *symbols(pid_t pid) const;
 	// The processes whose counters the last tick took (those with a counters record since the
@@ -72,7 +72,7 @@ private:
 	std::optional<session::Aggregator> aggregator_;
 	ReplayCounters counters_;
 	std::map<pid_t, std::shared_ptr<ReplaySymbols>> symbols_;
-	session::Clock clock_;
+	Clock clock_;
 	std::set<pid_t> counted_;  // counters records since the last tick
 	std::vector<pid_t> ticked_;
 };

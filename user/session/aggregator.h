@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "gort/bpf_shared.h"
-#include "user/probes/tracer.h"
+#include "user/contracts/contracts.h"
 #include "user/session/model.h"
 #include "user/session/sources.h"
 #include "user/goprocess/goroutine_snapshot.h"
@@ -34,14 +34,6 @@ struct CensusGoroutine {
 	std::string state;      // wait reason while waiting, else "running", "runnable", "syscall"
 	int64_t waitsince = 0;  // the runtime's g.waitsince (CLOCK_MONOTONIC); 0 if unset
 };
-
-// A moment, on the clock BPF stamps events with (CLOCK_MONOTONIC) and on the wall clock.
-struct Clock {
-	uint64_t mono_ns = 0;
-	int64_t wall_ns = 0;  // since the Unix epoch
-};
-Clock clock__now();
-std::string clock__rfc3339(int64_t wall_ns);
 
 // What the aggregator knows about one traced process.
 struct TracedProcess {
@@ -70,7 +62,7 @@ struct GoroutineReading {
 	double budget = 0;      // --overhead, fraction of one CPU
 };
 
-class Aggregator : public probes::EventSink {
+class Aggregator : public EventSink {
 public:
 	explicit Aggregator(uint64_t slow_syscall_ns) : slow_syscall_ns_(slow_syscall_ns) {}
 
@@ -184,7 +176,5 @@ uint64_t percentile(std::vector<uint64_t> &values, double q);
 PauseStats pause_stats(std::vector<uint64_t> values);
 // Adds one duration to cumulative histogram buckets (kDurationBucketsNs).
 void duration_buckets__add(DurationBuckets &b, uint64_t ns);
-// "read", "nanosleep", ... for x86-64 syscall numbers.
-std::string syscall_name(uint32_t nr);
 
 } // namespace gort::session

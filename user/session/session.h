@@ -87,7 +87,7 @@ public:
 
 	// For a recorder: every ring-buffer record after the aggregator has it, the processes as the
 	// aggregator knows them, and the live counters.
-	void add_sink(probes::EventSink &sink) { fanout_.extra.push_back(&sink); }
+	void add_sink(EventSink &sink) { fanout_.extra.push_back(&sink); }
 	const TracedProcess &process(pid_t pid) const { return *aggregator_.process(pid); }
 	const CounterSource &counters() const { return tracer_; }
 	const Aggregator &aggregator() const { return aggregator_; }
@@ -96,10 +96,10 @@ public:
 	void set_before_detach(std::function<void(pid_t, Clock)> hook) { before_detach_ = std::move(hook); }
 
 private:
-	struct FanOut : probes::EventSink {
+	struct FanOut : EventSink {
 		explicit FanOut(Aggregator &a) : aggregator(&a) {}
 		Aggregator *aggregator;
-		std::vector<probes::EventSink *> extra;
+		std::vector<EventSink *> extra;
 		// System-wide: processes that exec'd (PID, new comm), to look at after the poll.
 		std::vector<std::pair<pid_t, std::string>> execs;
 		void on_event(const gort_event_header &hdr, const void *data, size_t size) override

@@ -18,7 +18,7 @@ namespace {
 
 // Prints each cycle as its record arrives: cycles are rare (at most a few per second), so every
 // line is flushed at once, like the runtime's own.
-class CyclePrinter : public probes::EventSink {
+class CyclePrinter : public EventSink {
 public:
 	CyclePrinter(bool json, bool prefix) : json_(json), prefix_(prefix) {}
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override

@@ -49,14 +49,14 @@ int record__run(const RecordOptions &opts)
 	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
 	session::Session session(so);
-	record::Recorder recorder(writer, session);
+	record::Recorder recorder(writer, session.counters());
 	session.add_sink(recorder);
-	session.set_before_detach([&](pid_t pid, session::Clock now) { recorder.on_exit(pid, now); });
+	session.set_before_detach([&](pid_t pid, Clock now) { recorder.on_exit(pid, now); });
 
 	// With --all, processes are attached inside session.poll(); their records come from the next
 	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
 	auto record_attached = [&](const session::AttachSummary &s) {
-		recorder.on_attach(s.pid);
+		recorder.on_attach(session.process(s.pid));
 		fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", text__escape(session::attach_summary__line(s)));
 	};
 	auto record_news = [&] {
@@ -110,7 +110,7 @@ int record__run(const RecordOptions &opts)
 		if (now >= deadline)
 			break;
 		if (now >= next_interval) {
-			recorder.on_interval(session::clock__now());
+			recorder.on_tick(clock__now());
 			while (next_interval <= now)
 				next_interval += opts.interval;
 		}
@@ -122,7 +122,7 @@ int record__run(const RecordOptions &opts)
 	}
 	session.poll(0);
 	recorder.check();
-	recorder.finish(session::clock__now());
+	recorder.finish(clock__now());
 	progress(true);
 	return 0;
 }
