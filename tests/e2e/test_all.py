@@ -193,7 +193,7 @@ class AllMode(gortlib.GortTestCase):
             self.assertLess(time.time(), deadline, "attached %d, ended %d" % (attached, ended))
             time.sleep(0.1)
         # Every process has ended; gort keeps a binary's links a few seconds for the next process
-        # of it (Tracer::kBinaryLinger), then must be back where it started.
+        # of it (Session::kBinaryLinger), then must be back where it started.
         deadline = time.time() + 30
         while bpf_fds(gort.pid) != before and time.time() < deadline:
             time.sleep(0.2)

@@ -364,17 +364,30 @@ void Tracer::forget(pid_t pid)
 	if (it == binary_of_.end())
 		return;
 	auto bl = binary_links_.find(it->second);
-	if (bl != binary_links_.end() && --bl->second.users == 0)
-		bl->second.idle_since = std::chrono::steady_clock::now(); // see kBinaryLinger
+	if (bl != binary_links_.end())
+		bl->second.users--; // the links go at the next poll if nobody holds them
 	binary_of_.erase(it);
 	debug("PID {} forgotten; {} binaries with links", pid, binary_links_.size());
 }
 
-void Tracer::expire_idle_binaries()
+std::shared_ptr<const void> Tracer::hold_binary_links(pid_t pid)
 {
-	auto now = std::chrono::steady_clock::now();
+	auto it = binary_of_.find(pid);
+	if (it == binary_of_.end())
+		return nullptr;
+	BinaryLinks &bl = binary_links_.at(it->second);
+	std::shared_ptr<const void> hold = bl.held.lock();
+	if (!hold) {
+		hold = std::make_shared<const char>(0);
+		bl.held = hold;
+	}
+	return hold;
+}
+
+void Tracer::release_idle_binaries()
+{
 	for (auto it = binary_links_.begin(); it != binary_links_.end();) {
-		if (it->second.users == 0 && now - it->second.idle_since >= kBinaryLinger) {
+		if (it->second.users == 0 && it->second.held.expired()) {
 			debug("binary {}:{} idle: its {} links go", it->first.dev, it->first.ino, it->second.links.size());
 			it = binary_links_.erase(it);
 		} else {
@@ -399,7 +412,7 @@ void Tracer::detach(pid_t pid)
 
 int Tracer::poll(int timeout_ms)
 {
-	expire_idle_binaries();
+	release_idle_binaries();
 	int n = ring_buffer__poll(ring_.get(), timeout_ms);
 	return n < 0 ? 0 : n;
 }

@@ -75,6 +75,11 @@ public:
 	bool goroutine_probes_attached(pid_t pid) const;
 	// Destroys the process's links and deletes all its map entries.
 	void detach(pid_t pid);
+	// The links of PID's binary (AttachScope::binary) stay while the result is held, even once
+	// no traced process runs it: removing a uprobe waits for a grace period (tens of ms per link
+	// here), so a caller that expects more processes of that binary (a restarting service, a loop
+	// of short runs) keeps them, for as long as it decides. Empty if PID's probes are its own.
+	std::shared_ptr<const void> hold_binary_links(pid_t pid);
 
 	// Delivers ring-buffer records to the sink; returns how many.
 	int poll(int timeout_ms);
@@ -109,13 +114,9 @@ private:
 	struct BinaryLinks {
 		std::vector<LinkPtr> links;
 		size_t users = 0;
-		std::chrono::steady_clock::time_point idle_since;  // when users dropped to 0
+		std::weak_ptr<const void> held;  // hold_binary_links()
 	};
-	// Removing a uprobe waits for a grace period (tens of ms per link here), so a binary's links
-	// outlive its last process by this long: a restarting service, or a loop of short runs of
-	// one program, reuses them instead of paying for teardown and attach every time.
-	static constexpr std::chrono::seconds kBinaryLinger{5};
-	void expire_idle_binaries();
+	void release_idle_binaries();
 
 	void attach_tracepoints();
 	std::vector<LinkPtr> attach_links(pid_t pid, const std::vector<gobinary::ProbeAttachment> &probes, pid_t filter_pid,

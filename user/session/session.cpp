@@ -76,8 +76,11 @@ void Session::expire_binaries()
 {
 	auto now = std::chrono::steady_clock::now();
 	for (auto it = binaries_.begin(); it != binaries_.end();) {
-		// use_count 1: only this cache holds it (a traced process's symbols hold another).
+		// use_count 1: only this cache holds it (a traced process's symbols hold another). The
+		// linger counts from the last poll that saw it in use.
 		bool unused = !it->second.inspected->binary || it->second.inspected->binary.use_count() == 1;
+		if (!unused)
+			it->second.last_used = now;
 		if (unused && now - it->second.last_used >= kBinaryLinger)
 			it = binaries_.erase(it);
 		else
@@ -101,6 +104,8 @@ AttachSummary Session::attach(pid_t pid)
 	// ones ended) - (ones that ended just before the start).
 	tracer_.attach(pid, layout, load_bias,
 		       opts_.system_wide ? probes::AttachScope::binary : probes::AttachScope::process);
+	if (opts_.system_wide && !inspected->links)
+		inspected->links = tracer_.hold_binary_links(pid);
 	TracedProcess proc;
 	proc.attached_mono_ns = clock__now().mono_ns;
 	std::vector<goprocess::GoroutineRecord> records;

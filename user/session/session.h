@@ -120,6 +120,9 @@ private:
 		std::string refusal;  // why it cannot be traced; empty if it can
 		ExitCode refusal_code = ExitCode::ok;
 		std::shared_ptr<SiteNameCache> names = std::make_shared<SiteNameCache>();
+		// --all: the tracer keeps the binary's shared links while this is held, so they linger
+		// exactly as long as the inspection does (kBinaryLinger).
+		mutable std::shared_ptr<const void> links;
 	};
 	struct FileId {
 		dev_t dev;
@@ -156,7 +159,9 @@ private:
 		std::chrono::steady_clock::time_point last_used;
 	};
 	// Binaries no traced process uses any more are forgotten after this long (each holds its
-	// file open): a loop of short runs of one program reuses the inspection meanwhile.
+	// file open), and with them their uprobes (--all: removing one waits for a grace period, tens
+	// of ms per link here): a restarting service, or a loop of short runs of one program, reuses
+	// both meanwhile instead of paying for inspection, attach and teardown every time.
 	static constexpr std::chrono::seconds kBinaryLinger{5};
 	void expire_binaries();
 	std::map<FileId, CachedBinary> binaries_;
