@@ -50,7 +50,7 @@ enum gort_stw_abi {
 enum gort_phase {
 	GORT_PHASE_ATTACHING = 0,
 	/* Counting, and also recording goids created or ended, so the goroutines alive at attach
-	 * can be reconciled exactly with runtime.allgs (user/session/session.cpp). */
+	 * can be reconciled exactly with runtime.allgs (user/session/alive_at_attach.h). */
 	GORT_PHASE_BASELINE = 1,
 	GORT_PHASE_TRACING = 2,
 	/* Sampled mode (user/session/sampler.h): the goroutine probes are attached but do not count

@@ -270,7 +270,6 @@ void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t l
 		detach(pid);
 		throw;
 	}
-	set_phase(pid, GORT_PHASE_BASELINE);
 }
 
 bool probe__is_goroutine(const gobinary::ProbeAttachment &p)
@@ -437,22 +436,18 @@ std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> Tracer::syscalls(pi
 		bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
 }
 
-std::vector<uint64_t> Tracer::baseline_created(pid_t pid) const
+BaselineRecords Tracer::baseline(pid_t pid) const
 {
-	std::vector<uint64_t> gs;
-	for (auto &[k, goid] : map__collect<gort_g_key, uint64_t>(bpf_map__fd(skel_->maps.attach_created),
+	BaselineRecords r;
+	for (auto &[k, goid] : map__collect<gort_g_key, uint64_t>(bpf_map__fd(skel_->maps.attach_created), of_process(pid)))
+		r.created.insert(k.g);
+	for (auto &[k, site] : map__collect<gort_goid_key, gort_site_key>(bpf_map__fd(skel_->maps.attach_exited),
+									 of_process(pid)))
+		r.exited.emplace_back(k.goid, site);
+	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.exited_before_attach),
 								  of_process(pid)))
-		gs.push_back(k.g);
-	return gs;
-}
-
-std::vector<std::pair<uint64_t, gort_site_key>> Tracer::baseline_exited(pid_t pid) const
-{
-	std::vector<std::pair<uint64_t, gort_site_key>> out;
-	for (auto &[k, site] : map__collect<gort_goid_key, gort_site_key>(
-		     bpf_map__fd(skel_->maps.attach_exited), of_process(pid)))
-		out.emplace_back(k.goid, site);
-	return out;
+		r.exited_before_attach.insert(k.goid);
+	return r;
 }
 
 void Tracer::clear_baseline(pid_t pid)
@@ -460,15 +455,6 @@ void Tracer::clear_baseline(pid_t pid)
 	map__delete_if<gort_g_key>(bpf_map__fd(skel_->maps.attach_created), of_process(pid));
 	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.attach_exited), of_process(pid));
 	map__delete_if<gort_goid_key>(bpf_map__fd(skel_->maps.exited_before_attach), of_process(pid));
-}
-
-std::vector<uint64_t> Tracer::exited_before_attach(pid_t pid) const
-{
-	std::vector<uint64_t> goids;
-	for (auto &[k, v] : map__collect<gort_goid_key, uint8_t>(bpf_map__fd(skel_->maps.exited_before_attach),
-								  of_process(pid)))
-		goids.push_back(k.goid);
-	return goids;
 }
 
 double Tracer::calibrate_trap_ns()

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct TracerOptions {
 //    50 copies of a service cost one set of probes; BPF tells them apart by the procs map.
 enum class AttachScope { process, binary };
 
+// What the goroutine probes note for the attach baseline (bpf/goroutines.bpf.c).
+struct BaselineRecords {
+	std::set<uint64_t> created;  // g addresses given a new goroutine in GORT_PHASE_BASELINE
+	std::vector<std::pair<uint64_t, gort_site_key>> exited;  // goid, site: older ones ended then
+	std::set<uint64_t> exited_before_attach;  // goids past goexit1 in GORT_PHASE_ATTACHING
+};
+
 // The goroutine creation/exit probes (sampled mode turns them off between windows).
 bool probe__is_goroutine(const gobinary::ProbeAttachment &p);
 
@@ -61,9 +69,10 @@ public:
 	Tracer(const Tracer &) = delete;
 	Tracer &operator=(const Tracer &) = delete;
 
-	// Writes the process's config and zeroed counters, attaches every probe of `layout` to
-	// /proc/PID/exe filtered to that process, then starts them all at once in GORT_PHASE_BASELINE.
-	// Throws UserError (no_process if it exited).
+	// Writes the process's config and zeroed counters and attaches every probe of `layout` to
+	// /proc/PID/exe filtered to that process, idle (GORT_PHASE_ATTACHING) until the caller starts
+	// them all at once with set_phase (user/session/alive_at_attach.h). Throws UserError
+	// (no_process if it exited).
 	void attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t load_bias,
 		    AttachScope scope = AttachScope::process);
 	void set_phase(pid_t pid, gort_phase phase);
@@ -91,11 +100,9 @@ public:
 	// The entries of /proc/PID/task (the runtime's own count, sched.mnext - sched.nmfreed, would
 	// need its lock; the kernel's is the same set of threads).
 	uint64_t os_threads(pid_t pid) const override;
-	// The baseline-phase records (GORT_PHASE_BASELINE): the g addresses of goroutines created
-	// since attach, and the goids and sites of older goroutines that ended meanwhile.
-	std::vector<uint64_t> baseline_created(pid_t pid) const;
-	std::vector<std::pair<uint64_t, gort_site_key>> baseline_exited(pid_t pid) const;
-	std::vector<uint64_t> exited_before_attach(pid_t pid) const;
+	// What BPF noted of the process for the attach baseline (user/session/alive_at_attach.h),
+	// and its deletion.
+	BaselineRecords baseline(pid_t pid) const;
 	void clear_baseline(pid_t pid);
 
 	// Nanoseconds one uprobe trap running gort's goroutine program costs here (calibrate.h).

@@ -6,21 +6,15 @@
 #include <chrono>
 #include <cstring>
 #include <set>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "user/common/error.h"
+#include "user/session/alive_at_attach.h"
 #include "user/goprocess/goroutine_snapshot.h"
 #include "user/goprocess/process.h"
 
 namespace gort::session {
-
-namespace {
-// How long attach waits for goroutines allgs caught mid-creation or mid-exit to move on
-// (goroutine_snapshot__settle): milliseconds at most, unless one runs without pause.
-constexpr std::chrono::milliseconds kSettleLimit{250};
-} // namespace
 
 std::string attach_summary__line(const AttachSummary &s)
 {
@@ -98,53 +92,21 @@ AttachSummary Session::attach(pid_t pid)
 	const gobinary::RuntimeLayout &layout = inspected->layout;
 	uint64_t load_bias = goprocess::process__load_bias(pid, binary.first_load_vaddr());
 
-	// Goroutines alive at attach, exactly: the probes go live first, all at once, in the baseline
-	// phase where BPF notes every g given a new goroutine since and every older goroutine that
-	// exits; then allgs is read. Alive at attach = (alive in allgs, not created since) + (older
-	// ones ended) - (ones that ended just before the start).
 	tracer_.attach(pid, layout, load_bias,
 		       opts_.system_wide ? probes::AttachScope::binary : probes::AttachScope::process);
 	if (opts_.system_wide && !inspected->links)
 		inspected->links = tracer_.hold_binary_links(pid);
 	TracedProcess proc;
-	proc.attached_mono_ns = clock__now().mono_ns;
-	std::vector<goprocess::GoroutineRecord> records;
 	try {
-		goprocess::ProcessMemory mem(pid);
-		records = goprocess::goroutine_snapshot__read(binary, mem, load_bias);
-		goprocess::goroutine_snapshot__settle(binary, mem, load_bias, records, [&] {
-			std::vector<uint64_t> c = tracer_.baseline_created(pid);
-			return std::set<uint64_t>(c.begin(), c.end());
-		}, kSettleLimit);
+		AliveAtAttach baseline(tracer_, pid);
+		proc.attached_mono_ns = baseline.started_mono_ns();
+		proc.alive_at_attach = baseline.reconcile(binary, load_bias);
 	} catch (...) {
 		tracer_.detach(pid);
 		if (!goprocess::process__alive(pid))
 			throw goprocess::process__exited_while_attaching(pid);
 		throw;
 	}
-	// Creations and exits take microseconds from the status change allgs shows to the probe that
-	// records them: the baseline phase goes on for a moment after the read so that a goroutine
-	// the read caught halfway is recorded, and ends a moment before the records are read so that
-	// a handler that saw the phase just before the update has finished.
-	std::this_thread::sleep_for(std::chrono::milliseconds(2));
-	tracer_.set_phase(pid, GORT_PHASE_TRACING);
-	std::this_thread::sleep_for(std::chrono::milliseconds(2));
-
-	std::vector<uint64_t> created = tracer_.baseline_created(pid);
-	std::set<uint64_t> created_since(created.begin(), created.end()); // g addresses
-	// Goroutines that ended just before the probes started are not alive at attach, whatever
-	// allgs still said about their g.
-	std::vector<uint64_t> gone = tracer_.exited_before_attach(pid);
-	std::set<uint64_t> seen(gone.begin(), gone.end());
-	for (const auto &g : records) {
-		if (!goprocess::goroutine__alive(g) || created_since.count(g.g) || !seen.insert(g.goid).second)
-			continue;
-		proc.alive_at_attach[{g.startpc + load_bias, g.gopc + load_bias}]++;
-	}
-	for (const auto &[goid, site] : tracer_.baseline_exited(pid))
-		if (seen.insert(goid).second)
-			proc.alive_at_attach[{site.startpc, site.gopc}]++;
-	tracer_.clear_baseline(pid);
 
 	AttachSummary summary;
 	summary.pid = pid;
