@@ -90,7 +90,6 @@ public:
 	void add_sink(EventSink &sink) { fanout_.extra.push_back(&sink); }
 	const TracedProcess &process(pid_t pid) const { return *aggregator_.process(pid); }
 	const CounterSource &counters() const { return tracer_; }
-	const Aggregator &aggregator() const { return aggregator_; }
 	// For a recorder: called when a process has ended, after its last records were delivered and
 	// before it is frozen (at `now`) and detached, while counters() still has its maps.
 	void set_before_detach(std::function<void(pid_t, Clock)> hook) { before_detach_ = std::move(hook); }
