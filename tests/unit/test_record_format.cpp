@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "user/common/error.h"
 #include "user/export/chrome_trace.h"
 #include "user/record/reader.h"
+#include "user/record/recorder.h"
 #include "user/record/replay.h"
 #include "user/record/writer.h"
 #include "user/views/views.h"
@@ -166,6 +168,47 @@ void write_sample(const std::string &path)
 	w.exit({kPid, {kT0 + 90'000'000, 2}});
 	w.end({kT0 + 91'000'000, 3});
 	w.close();
+}
+
+// The live counters and symbols of the sample's process.
+struct SampleCounters : CounterSource {
+	CountersRecord c;
+	gort_proc_stats stats(pid_t) const override { return c.stats; }
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t) const override { return c.sites; }
+	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t) const override
+	{
+		return c.syscalls;
+	}
+};
+
+struct SampleSymbols : ProcessSymbols {
+	SiteNames site(uint64_t startpc, uint64_t gopc) const override
+	{
+		for (const auto &s : site_names())
+			if (s.startpc == startpc && s.gopc == gopc)
+				return {s.function, s.created_by, s.created_at, s.system};
+		return {"?", "", "", false};
+	}
+	std::string stw_reason(uint32_t r) const override
+	{
+		return r < process().stw_reasons.size() && !process().stw_reasons[r].empty()
+			       ? process().stw_reasons[r]
+			       : "stw reason " + std::to_string(r);
+	}
+};
+
+// The sample's process as the session knows it once attached.
+session::TracedProcess traced_process()
+{
+	session::TracedProcess p;
+	p.pid = kPid;
+	p.comm = "svc";
+	p.exe = "/usr/bin/svc";
+	p.go_version = "go1.27.3";
+	p.symbols = std::make_shared<SampleSymbols>();
+	p.alive_at_attach = {{{0x100, 0x10}, 5}, {{0x300, 0x30}, 3}};
+	p.attached_mono_ns = kT0 + 1000;
+	return p;
 }
 
 // Every record as a line of text, in file order: compares what two reads delivered.
@@ -444,43 +487,11 @@ TEST(RecordFile, IsRemovedWhenTheRecordingNeverStarted)
 // The replay is the live aggregator fed the same facts: the model it gives equals the live one.
 TEST(RecordReplay, EqualsTheLiveAggregator)
 {
-	struct Counters : CounterSource {
-		CountersRecord c;
-		gort_proc_stats stats(pid_t) const override { return c.stats; }
-		std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t) const override { return c.sites; }
-		std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t) const override
-		{
-			return c.syscalls;
-		}
-	};
-	struct Symbols : ProcessSymbols {
-		SiteNames site(uint64_t startpc, uint64_t gopc) const override
-		{
-			for (const auto &s : site_names())
-				if (s.startpc == startpc && s.gopc == gopc)
-					return {s.function, s.created_by, s.created_at, s.system};
-			return {"?", "", "", false};
-		}
-		std::string stw_reason(uint32_t r) const override
-		{
-			return r < process().stw_reasons.size() && !process().stw_reasons[r].empty()
-				       ? process().stw_reasons[r]
-				       : "stw reason " + std::to_string(r);
-		}
-	};
-
 	// Live: what the session does with the sample's facts.
 	session::Aggregator live(header().slow_syscall_ns);
-	session::TracedProcess p;
-	p.pid = kPid;
-	p.comm = "svc";
-	p.exe = "/usr/bin/svc";
-	p.go_version = "go1.27.3";
-	p.symbols = std::make_shared<Symbols>();
-	p.alive_at_attach = {{{0x100, 0x10}, 5}, {{0x300, 0x30}, 3}};
-	p.attached_mono_ns = kT0 + 1000;
+	session::TracedProcess p = traced_process();
 	live.add_process(p);
-	Counters src;
+	SampleCounters src;
 	auto send = [&](const auto &ev) { live.on_event(ev.hdr, &ev, sizeof ev); };
 	for (uint64_t goid = 10; goid < 13; goid++)
 		send(lifecycle(GORT_EV_GOROUTINE_CREATED, kT0 + goid * 1000, goid));
@@ -507,6 +518,58 @@ TEST(RecordReplay, EqualsTheLiveAggregator)
 	EXPECT_EQ(got.processes[0].goroutines.live, 5 + 3 - 2);
 	EXPECT_EQ(got.processes[0].syscalls.at(0).by_function.at("main.worker"), 1u);
 	EXPECT_EQ(got.processes[0].stw_by_reason.at("read mem stats").count, 1u);
+}
+
+// The recorder writes what it is given (each process as it is attached, the stream, the counters
+// at each tick and at an exit) without reading the session back: its file replays to the live
+// aggregator's model, and a process that exited gets no counters after its exit record.
+TEST(Recorder, FileReplaysToTheLiveModel)
+{
+	session::Aggregator live(header().slow_syscall_ns);
+	session::TracedProcess p = traced_process();
+	live.add_process(p);
+	SampleCounters src;
+	TempDir dir;
+	std::string path = dir.file("a.gort");
+	{
+		Writer w(path, false, header());
+		Recorder recorder(w, src);
+		recorder.on_attach(p);
+		auto send = [&](const auto &ev) {
+			live.on_event(ev.hdr, &ev, sizeof ev);
+			recorder.on_event(ev.hdr, &ev, sizeof ev);
+		};
+		for (uint64_t goid = 10; goid < 13; goid++)
+			send(lifecycle(GORT_EV_GOROUTINE_CREATED, kT0 + goid * 1000, goid));
+		send(stw(2, kT0 + 100'000, kT0 + 150'000));
+		send(slow_syscall(kT0 + 50'000'000, 11));
+		src.c = counters(kT0 + 60'000'000, 3, 1);
+		live.snapshot(src, {kT0 + 60'000'000, 1});
+		recorder.on_tick({kT0 + 60'000'000, 1});
+		send(lifecycle(GORT_EV_GOROUTINE_EXITED, kT0 + 70'000'000, 10));
+		src.c = counters(kT0 + 90'000'000, 3, 2);
+		recorder.on_exit(kPid, {kT0 + 90'000'000, 2});
+		live.freeze(kPid, src, {kT0 + 90'000'000, 2});
+		recorder.on_tick({kT0 + 90'500'000, 2});
+		recorder.finish({kT0 + 91'000'000, 3});
+		recorder.check();
+		EXPECT_EQ(recorder.lost_events(), 2u);
+	}
+	session::Snapshot want = live.snapshot(src, {kT0 + 91'000'000, 3});
+	std::vector<std::string> warnings;
+	session::Snapshot got = recording__report(path, warnings);
+	EXPECT_TRUE(warnings.empty());
+	EXPECT_EQ(views::json__snapshot(got).dump(2), views::json__snapshot(want).dump(2));
+	ASSERT_EQ(got.processes.size(), 1u);
+	EXPECT_EQ(got.processes[0].syscalls.at(0).by_function.at("main.worker"), 1u) << "sites named from the symbols given";
+
+	Transcript t;
+	recording__read(path, t);
+	auto exit = std::find(t.lines.begin(), t.lines.end(), "exit " + std::to_string(kPid));
+	ASSERT_NE(exit, t.lines.end());
+	EXPECT_EQ(std::count_if(exit, t.lines.end(), [](const std::string &l) { return l.rfind("counters", 0) == 0; }), 0)
+		<< "no counters after the exit record";
+	EXPECT_EQ(std::count(t.lines.begin(), t.lines.end(), "tick " + std::to_string(kT0 + 90'500'000)), 1);
 }
 
 TEST(RecordExport, ChromeTraceHasTheSamplesSlicesAndCounters)
