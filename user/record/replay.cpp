@@ -106,9 +106,11 @@ void Replay::on_counters(const CountersRecord &c)
 // the processes counted since the last one keeps those of the final model what they were live.
 // Only those, and only that (not a whole snapshot, which sorts every pause so far): each tick
 // costs what the records before it hold, so replay is linear in the file's length.
-void Replay::on_tick(const TimeRecord &t)
+void Replay::on_tick(const TimeRecord &t) { on_tick(Clock{t.mono_ns, t.wall_ns}); }
+
+void Replay::on_tick(Clock now)
 {
-	advance(t);
+	advance({now.mono_ns, now.wall_ns});
 	ticked_.assign(counted_.begin(), counted_.end());
 	counted_.clear();
 	for (pid_t pid : ticked_)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "user/contracts/contracts.h"
 #include "user/record/reader.h"
 #include "user/session/aggregator.h"
 
@@ -43,7 +44,8 @@ private:
 	std::map<pid_t, CountersRecord> latest_;
 };
 
-class Replay : public RecordVisitor {
+// The live session's ticks are the file's tick records: the replay takes each as a TickSink.
+class Replay : public RecordVisitor, public TickSink {
 public:
 	void on_header(const FileHeader &h) override;
 	void on_process(const ProcessRecord &p) override;
@@ -51,6 +53,7 @@ public:
 	void on_event(const gort_event_header &hdr, std::span<const uint8_t> raw) override;
 	void on_counters(const CountersRecord &c) override;
 	void on_tick(const TimeRecord &t) override;
+	void on_tick(Clock now) override;
 	void on_exit(const ExitRecord &x) override;
 	void on_end(const TimeRecord &t) override;
 
