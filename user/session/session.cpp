@@ -70,9 +70,10 @@ void Session::expire_binaries()
 {
 	auto now = std::chrono::steady_clock::now();
 	for (auto it = binaries_.begin(); it != binaries_.end();) {
-		// use_count 1: only this cache holds it (a traced process's symbols hold another). The
-		// linger counts from the last poll that saw it in use.
-		bool unused = !it->second.inspected->binary || it->second.inspected->binary.use_count() == 1;
+		// use_count 1: only this cache holds it (running_ holds another while a traced process
+		// runs it; an ended one's symbols may hold the binary longer, not its links). The linger
+		// counts from the last poll that saw it in use.
+		bool unused = it->second.inspected.use_count() == 1;
 		if (!unused)
 			it->second.last_used = now;
 		if (unused && now - it->second.last_used >= kBinaryLinger)
@@ -125,6 +126,7 @@ AttachSummary Session::attach(pid_t pid)
 	summary.live_at_attach = traced_process__live_at_attach(proc);
 	aggregator_.add_process(std::move(proc));
 	census_.add(pid, inspected->binary, load_bias);
+	running_[pid] = inspected;
 	sampling__start(pid, inspected->binary, load_bias);
 	return summary;
 }
@@ -194,6 +196,7 @@ void Session::end(pid_t pid)
 	// An exec under -p attaches the same PID again at once, with another binary: nothing of the
 	// old program's sampling may outlive it.
 	sampling_.erase(pid);
+	running_.erase(pid);
 	tracer_.detach(pid);
 }
 

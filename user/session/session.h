@@ -157,13 +157,14 @@ private:
 		std::shared_ptr<const InspectedBinary> inspected;
 		std::chrono::steady_clock::time_point last_used;
 	};
-	// Binaries no traced process uses any more are forgotten after this long (each holds its
+	// Binaries no traced process runs any more are forgotten after this long (each holds its
 	// file open), and with them their uprobes (--all: removing one waits for a grace period, tens
 	// of ms per link here): a restarting service, or a loop of short runs of one program, reuses
 	// both meanwhile instead of paying for inspection, attach and teardown every time.
 	static constexpr std::chrono::seconds kBinaryLinger{5};
 	void expire_binaries();
 	std::map<FileId, CachedBinary> binaries_;
+	std::map<pid_t, std::shared_ptr<const InspectedBinary>> running_;  // what each traced process runs
 	std::vector<AttachSummary> attached_;
 	std::vector<std::string> notes_;
 	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it
