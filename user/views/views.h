@@ -1,6 +1,8 @@
 // Views of the model: each renders a Snapshot, none computes a figure.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -56,5 +58,9 @@ std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or 
 // the target); short: "sampled 0.02%".
 std::string format__probe_cost(const session::ProbeCost &c, bool short_form = false);
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
+
+// `gort record`'s progress line (no newline): "gort: recording to F: 12s, 340 events, 1.2 KiB, 0 lost".
+std::string record_progress__line(const std::string &output, std::chrono::nanoseconds elapsed, uint64_t events,
+				  uint64_t bytes, uint64_t lost);
 
 } // namespace gort::views
