@@ -147,6 +147,9 @@ struct ProcessSnapshot {
 	double exited_per_sec = 0;
 	double gc_per_sec = 0;
 	std::vector<int64_t> live_history;
+	// Net goroutines over the live history (newest minus oldest): a leak is a steady positive
+	// number here, what the --all table sorts on.
+	int64_t live_growth = 0;
 
 	std::vector<Site> sites;  // sorted by live descending, then created descending
 
@@ -154,11 +157,13 @@ struct ProcessSnapshot {
 	PauseStats stw_gc;     // GC sweep + mark termination
 	PauseStats stw_other;  // ReadMemStats, GOMAXPROCS, goroutine profile, ...
 	std::map<std::string, PauseStats> stw_by_reason;  // reason text as the runtime names it
+	uint64_t stw_worst_ns = 0;  // the longest pause of either kind: a process's trouble at a glance
 	HeapStats heap;
 	std::vector<GcCycle> gc_recent;  // the last few cycles, oldest first
 
 	uint64_t syscall_threshold_ns = 0;
 	std::vector<SyscallStats> syscalls;       // goroutine syscalls >= threshold, by total desc
+	uint64_t slow_syscalls = 0;               // their count, every syscall together
 	std::vector<SyscallStats> runtime_waits;  // the runtime's own waits on g0 >= threshold
 
 	uint64_t lost_events = 0;

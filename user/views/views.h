@@ -35,8 +35,6 @@ struct TableState {
 // The rows in display order (the CLI maps a selected row back to its PID with this).
 std::vector<const session::ProcessSnapshot *> table__rows(const session::Snapshot &snap, SortKey key);
 std::string tui__render_table(const session::Snapshot &snap, int width, int height, const TableState &state);
-// Trouble worth a row's attention: the worst pause of a process.
-uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p);
 
 // The snapshot with every string escaped for a terminal (user/common/escape.h); the text and
 // terminal views render only this.
