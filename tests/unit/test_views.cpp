@@ -45,8 +45,9 @@ session::ProcessSnapshot example__process()
 	p.stw_worst_ns = 320'000;
 	p.syscall_threshold_ns = 1'000'000;
 	p.syscalls = {
-		{"nanosleep", 3, 150'000'000, 50'000'000, {{"main.worker", 3}}},
-		{"read", 2, 5'000'000, 3'000'000, {{"main.reader", 1}, {"net/http.(*conn).serve", 1}}},
+		{"nanosleep", 3, 150'000'000, 50'000'000, {{"main.worker", 3}}, {{"main.worker", 3}}},
+		{"read", 2, 5'000'000, 3'000'000, {{"main.reader", 1}, {"net/http.(*conn).serve", 1}},
+			{{"main.reader", 1}, {"net/http.(*conn).serve", 1}}},
 	};
 	p.slow_syscalls = 5;
 	p.runtime_waits = {{"futex", 120, 3'100'000'000, 200'000'000, {}}};

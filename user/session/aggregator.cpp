@@ -369,6 +369,9 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 			auto it = st.syscall_functions.find(key.nr);
 			if (it != st.syscall_functions.end())
 				sc.by_function = it->second;
+			sc.top_functions.assign(sc.by_function.begin(), sc.by_function.end());
+			std::stable_sort(sc.top_functions.begin(), sc.top_functions.end(),
+					 [](const auto &a, const auto &b) { return a.second > b.second; });
 			// The count comes from the BPF map, the buckets from records: a record can be
 			// delivered before the map is read, never more records than calls.
 			if (auto b = st.syscall_buckets.find(key.nr); b != st.syscall_buckets.end())

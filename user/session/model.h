@@ -67,6 +67,8 @@ struct SyscallStats {
 	uint64_t max_ns = 0;
 	// For goroutine syscalls: slow calls per creation site function ("main.worker" -> n).
 	std::map<std::string, uint64_t> by_function;
+	// The same, most slow calls first (ties by name): what the views list first.
+	std::vector<std::pair<std::string, uint64_t>> top_functions;
 	// For goroutine syscalls: durations of the slow calls whose ring-buffer record arrived
 	// (all of them unless lost_events moved), capped at count.
 	DurationBuckets buckets{};

@@ -33,9 +33,7 @@ std::string text__token(const std::string &s)
 
 std::string text__by_function(const session::SyscallStats &s)
 {
-	std::vector<std::pair<std::string, uint64_t>> functions(s.by_function.begin(), s.by_function.end());
-	std::stable_sort(functions.begin(), functions.end(),
-		[](const auto &a, const auto &b) { return a.second > b.second; });
+	const auto &functions = s.top_functions;
 	std::string out;
 	for (size_t i = 0; i < functions.size() && i < kTopFunctions; i++)
 		out += fmt::format("{}{}:{}", i ? "," : " by=", text__token(functions[i].first), functions[i].second);

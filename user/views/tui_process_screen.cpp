@@ -189,12 +189,10 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 		std::vector<Cells> sys_rows;
 		for (const auto &s : p.syscalls) {
 			std::string top;
-			auto best = std::max_element(s.by_function.begin(), s.by_function.end(),
-				[](const auto &a, const auto &b) { return a.second < b.second; });
-			if (best != s.by_function.end()) {
-				top = fmt::format("{} ({})", best->first, best->second);
-				if (s.by_function.size() > 1)
-					top += fmt::format(" +{} more", s.by_function.size() - 1);
+			if (!s.top_functions.empty()) {
+				top = fmt::format("{} ({})", s.top_functions[0].first, s.top_functions[0].second);
+				if (s.top_functions.size() > 1)
+					top += fmt::format(" +{} more", s.top_functions.size() - 1);
 			}
 			sys_rows.push_back({{s.name}, {fmt::format("{}", s.count)}, {format__duration_ns(s.total_ns)},
 				{format__duration_ns(s.max_ns)}, {top}});
