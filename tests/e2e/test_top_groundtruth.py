@@ -43,7 +43,24 @@ class TopGroundTruth(gortlib.GortTestCase):
         last = objs[-1]
         proc = gortlib.process_in(last, prog.pid)
         self.assertIsNotNone(proc, "pid %d missing from gort's last object: %s" % (prog.pid, last))
+        self.check_growth(objs, prog.pid)
         return report, status, last, proc
+
+    def check_growth(self, objs, pid):
+        """goroutines.growth is live at the newest point of the live history minus live at its
+        first (60 points kept; one per interval, and one when the process ends). An interval
+        that follows the one before by under 50 ms adds no point, so each object's growth is its
+        live, or an earlier object's, minus the first object's."""
+        procs = [p for p in (gortlib.process_in(o, pid) for o in objs) if p is not None][:50]
+        self.assertTrue(procs, "pid %d in no object" % pid)
+        first = procs[0]["goroutines"]["live"]
+        self.assertEqual(procs[0]["goroutines"]["growth"], 0)
+        for i, p in enumerate(procs):
+            seen = {q["goroutines"]["live"] - first for q in procs[:i + 1]}
+            self.assertIn(p["goroutines"]["growth"], seen, "object %d of %s" % (i, procs))
+        # The program's goroutines change while it runs: then some object shows the change.
+        if any(p["goroutines"]["live"] != first for p in procs):
+            self.assertTrue(any(p["goroutines"]["growth"] != 0 for p in procs), procs)
 
     def check_toolchain(self, tc):
         report, status, last, p = self.trace_groundtruth(tc)

@@ -145,6 +145,7 @@ TEST(Aggregator, PausesSplitIntoGcAndOtherWithExactPercentiles)
 	EXPECT_EQ(p.stw_by_reason.at("GC mark termination").count, 50u);
 	EXPECT_EQ(p.stw_other.count, 1u);
 	EXPECT_EQ(p.stw_by_reason.at("read mem stats").max_ns, 25'000'000u);
+	EXPECT_EQ(p.stw_worst_ns, 25'000'000u) << "the longest pause of either kind (here a ReadMemStats)";
 }
 
 TEST(Aggregator, SyscallsAreSplitAndAttributedToTheGoroutinesFunction)
@@ -158,16 +159,40 @@ TEST(Aggregator, SyscallsAreSplitAndAttributedToTheGoroutinesFunction)
 	ev.duration_ns = 30'000'000;
 	agg.on_event(ev.hdr, &ev, sizeof ev);
 	agg.on_event(ev.hdr, &ev, sizeof ev);
+	ev.startpc = 0x100;
+	for (int i = 0; i < 3; i++)
+		agg.on_event(ev.hdr, &ev, sizeof ev);
 	FakeCounters c;
-	c.syscall_list = {{{7, 35, GORT_SYSCALL_GOROUTINE, 0}, {2, 60'000'000, 30'000'000}},
+	c.syscall_list = {{{7, 35, GORT_SYSCALL_GOROUTINE, 0}, {5, 150'000'000, 30'000'000}},
+			  {{7, 0, GORT_SYSCALL_GOROUTINE, 0}, {3, 20'000'000, 8'000'000}},
 			  {{7, 202, GORT_SYSCALL_RUNTIME, 0}, {9, 90'000'000, 20'000'000}}};
 	const ProcessSnapshot p = agg.snapshot(c, {2'000'000'000, 0}).processes.at(0);
-	ASSERT_EQ(p.syscalls.size(), 1u);
+	ASSERT_EQ(p.syscalls.size(), 2u);
 	EXPECT_EQ(p.syscalls[0].name, "nanosleep");
+	EXPECT_EQ(p.syscalls[1].name, "read");
+	EXPECT_EQ(p.slow_syscalls, 8u) << "the goroutines' slow calls of every syscall, not the runtime's waits";
 	EXPECT_EQ(p.syscalls[0].by_function.at("main.churn"), 2u);
+	EXPECT_EQ(p.syscalls[0].top_functions,
+		  (std::vector<std::pair<std::string, uint64_t>>{{"main.leak", 3}, {"main.churn", 2}}))
+		<< "most slow calls first";
 	ASSERT_EQ(p.runtime_waits.size(), 1u);
 	EXPECT_EQ(p.runtime_waits[0].name, "futex");
 	EXPECT_EQ(p.syscall_threshold_ns, 5'000'000u);
+}
+
+TEST(Aggregator, GrowthIsTheNetChangeOverTheLiveHistory)
+{
+	Aggregator agg(1'000'000);
+	agg.add_process(process(7));
+	FakeCounters c;
+	c.stat[7].live_delta = 2;  // 5 alive at attach + 2
+	EXPECT_EQ(agg.snapshot(c, {2'000'000'000, 0}).processes.at(0).live_growth, 0) << "one point: no growth yet";
+	c.stat[7].live_delta = 12;
+	EXPECT_EQ(agg.snapshot(c, {3'000'000'000, 0}).processes.at(0).live_growth, 10);
+	c.stat[7].live_delta = 7;
+	const ProcessSnapshot p = agg.snapshot(c, {4'000'000'000, 0}).processes.at(0);
+	EXPECT_EQ(p.live_history, (std::vector<int64_t>{7, 17, 12}));
+	EXPECT_EQ(p.live_growth, 5);
 }
 
 TEST(Aggregator, AFrozenProcessKeepsItsLastFigures)

@@ -25,6 +25,7 @@ session::ProcessSnapshot example__process()
 	p.exited_per_sec = 2.0;
 	for (int64_t i = 0; i < 60; i++)
 		p.live_history.push_back(12 + i * 500 / 59);
+	p.live_growth = 500;
 	p.sites = {
 		{"main.leakWorker", "main.main", "main.go:42", false, 500, 0, 500},
 		{"net/http.(*conn).serve", "net/http.(*Server).Serve", "server.go:3285", false, 650, 638, 12},
@@ -41,11 +42,14 @@ session::ProcessSnapshot example__process()
 		.p50_ns = 60'000, .p99_ns = 90'000};
 	p.stw_by_reason["ReadMemStats"] = {.count = 1, .total_ns = 40'000, .max_ns = 40'000, .p50_ns = 40'000,
 		.p99_ns = 40'000};
+	p.stw_worst_ns = 320'000;
 	p.syscall_threshold_ns = 1'000'000;
 	p.syscalls = {
-		{"nanosleep", 3, 150'000'000, 50'000'000, {{"main.worker", 3}}},
-		{"read", 2, 5'000'000, 3'000'000, {{"main.reader", 1}, {"net/http.(*conn).serve", 1}}},
+		{"nanosleep", 3, 150'000'000, 50'000'000, {{"main.worker", 3}}, {{"main.worker", 3}}},
+		{"read", 2, 5'000'000, 3'000'000, {{"main.reader", 1}, {"net/http.(*conn).serve", 1}},
+			{{"main.reader", 1}, {"net/http.(*conn).serve", 1}}},
 	};
+	p.slow_syscalls = 5;
 	p.runtime_waits = {{"futex", 120, 3'100'000'000, 200'000'000, {}}};
 	p.lost_events = 0;
 	p.heap = {.known = true, .num_gc = 14, .pause_total_ns = 2'900'000, .live = 3u << 20, .goal = 8u << 20,
@@ -129,8 +133,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	const auto &p = j["processes"][0];
 	EXPECT_EQ(keys__of(p),
 		(std::vector<std::string>{"comm", "exe", "exited", "gc", "go_version", "goroutines", "heap", "lost_events",
-			"os_threads", "pid", "probe_cost", "runtime_waits", "seconds", "sites", "stw", "syscall_threshold_ns",
-			"syscalls"}));
+			"os_threads", "pid", "probe_cost", "runtime_waits", "seconds", "sites", "slow_syscalls", "stw",
+			"syscall_threshold_ns", "syscalls"}));
 	EXPECT_EQ(p["pid"], 1234);
 	EXPECT_EQ(p["comm"], "api");
 	EXPECT_EQ(p["exe"], "/usr/bin/api");
@@ -140,8 +144,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 
 	const auto &g = p["goroutines"];
 	EXPECT_EQ(keys__of(g),
-		(std::vector<std::string>{"created", "created_per_sec", "exited", "exited_per_sec", "live", "live_at_attach",
-			"peak", "system_created", "system_exited"}));
+		(std::vector<std::string>{"created", "created_per_sec", "exited", "exited_per_sec", "growth", "live",
+			"live_at_attach", "peak", "system_created", "system_exited"}));
 	EXPECT_EQ(g["created"], 1200);
 	EXPECT_EQ(g["exited"], 700);
 	EXPECT_EQ(g["live"], 512);
@@ -151,6 +155,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(g["system_exited"], 38);
 	EXPECT_DOUBLE_EQ(g["created_per_sec"].get<double>(), 3.0);
 	EXPECT_DOUBLE_EQ(g["exited_per_sec"].get<double>(), 2.0);
+	EXPECT_EQ(g["growth"], 500);
 
 	ASSERT_EQ(p["sites"].size(), 4u);
 	const auto &site = p["sites"][0];
@@ -171,7 +176,8 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(p["heap"]["goal_bytes"], 8u << 20);
 	EXPECT_EQ(p["heap"]["memory_limit_bytes"], INT64_MAX);
 	EXPECT_EQ(p["os_threads"], 11);
-	EXPECT_EQ(keys__of(p["stw"]), (std::vector<std::string>{"by_reason", "gc", "other"}));
+	EXPECT_EQ(keys__of(p["stw"]), (std::vector<std::string>{"by_reason", "gc", "other", "worst_ns"}));
+	EXPECT_EQ(p["stw"]["worst_ns"], 320'000);
 	const auto pause_keys = std::vector<std::string>{"count", "max_ns", "p50_ns", "p99_ns", "total_ns"};
 	EXPECT_EQ(keys__of(p["stw"]["gc"]), pause_keys);
 	EXPECT_EQ(p["stw"]["gc"]["count"], 28);
@@ -187,6 +193,7 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(p["stw"]["by_reason"].size(), 3u);
 
 	EXPECT_EQ(p["syscall_threshold_ns"], 1'000'000);
+	EXPECT_EQ(p["slow_syscalls"], 5);
 	ASSERT_EQ(p["syscalls"].size(), 2u);
 	const auto &sc = p["syscalls"][0];
 	EXPECT_EQ(keys__of(sc), (std::vector<std::string>{"by_function", "count", "max_ns", "name", "total_ns"}));
@@ -242,12 +249,14 @@ TEST(TextView, WritesTheExpectedLines)
 	ASSERT_FALSE(lines.empty());
 	EXPECT_EQ(lines[0], "2026-11-28T04:05:06Z pid=1234 comm=api go=go1.27.3 up=12.0s");
 	EXPECT_TRUE(has("  goroutines live=512 (+3.0/s created, 2.0/s exited) created=1200 exited=700 peak=530 "
-	                "at_attach=12 system_created=40 system_exited=38"))
+	                "at_attach=12 system_created=40 system_exited=38 growth=500"))
 		<< out.str();
 	EXPECT_TRUE(has("  site main.leakWorker created_by=main.main at=main.go:42 live=500 created=500 exited=0"));
-	EXPECT_TRUE(has("  gc cycles=14  stw gc: n=28 p50=85.0µs p99=310µs max=320µs total=2.90ms  other: n=1 max=40.0µs"));
+	EXPECT_TRUE(has("  gc cycles=14  stw gc: n=28 p50=85.0µs p99=310µs max=320µs total=2.90ms  other: n=1 max=40.0µs"
+	                "  worst=320µs"));
 	EXPECT_TRUE(has("  stw reason=\"GC mark termination\" n=14 p99=310µs max=320µs total=2.00ms"));
 	EXPECT_TRUE(has("  heap live=3.00MiB goal=8.00MiB gogc=100 memory_limit=none gomaxprocs=8 gc_cpu=1.23% threads=11"));
+	EXPECT_TRUE(has("  slow_syscalls n=5 threshold=1.00ms"));
 	EXPECT_TRUE(has("  syscall nanosleep n=3 total=150ms max=50.0ms by=main.worker:3"));
 	EXPECT_TRUE(has("  runtime-waits futex n=120 total=3.10s max=200ms"));
 	EXPECT_EQ(lines.back(), "  lost_events=0");
@@ -491,8 +500,10 @@ session::Snapshot table__snapshot()
 		p.go_version = "go1.27.3";
 		p.goroutines.live = live;
 		p.live_history = std::move(history);
+		p.live_growth = p.live_history.back() - p.live_history.front();
 		p.gc_per_sec = gc_per_sec;
 		p.stw_gc.max_ns = worst_ns;
+		p.stw_worst_ns = worst_ns;
 		snap.processes.push_back(p);
 	};
 	add(300, "steady", 900, {900, 900, 900}, 0.5, 200'000);

@@ -292,6 +292,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	s.exited_per_sec = st.exited_per_sec;
 	s.gc_per_sec = st.gc_per_sec;
 	s.live_history = st.live_history;
+	s.live_growth = s.live_history.size() < 2 ? 0 : s.live_history.back() - s.live_history.front();
 	if (!st.acct) { // exact: every goroutine probe hit is a trap
 		s.cost.traps_per_sec = s.cost.exact_traps_per_sec = st.traps_per_sec;
 		s.cost.trap_ns = trap_ns_;
@@ -303,6 +304,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	s.stw_other = st.stw_other.stats();
 	for (auto &[reason, durations] : st.stw_by_reason)
 		s.stw_by_reason[reason] = durations.stats();
+	s.stw_worst_ns = std::max(s.stw_gc.max_ns, s.stw_other.max_ns);
 
 	s.gc_recent = st.gc_recent;
 	if (!st.gc_recent.empty()) {
@@ -333,6 +335,9 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 			auto it = st.syscall_functions.find(key.nr);
 			if (it != st.syscall_functions.end())
 				sc.by_function = it->second;
+			sc.top_functions.assign(sc.by_function.begin(), sc.by_function.end());
+			std::stable_sort(sc.top_functions.begin(), sc.top_functions.end(),
+					 [](const auto &a, const auto &b) { return a.second > b.second; });
 			// The count comes from the BPF map, the buckets from records: a record can be
 			// delivered before the map is read, never more records than calls.
 			if (auto b = st.syscall_buckets.find(key.nr); b != st.syscall_buckets.end())
@@ -345,6 +350,8 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	}
 	auto by_total = [](const SyscallStats &a, const SyscallStats &b) { return a.total_ns > b.total_ns; };
 	std::sort(s.syscalls.begin(), s.syscalls.end(), by_total);
+	for (const auto &sc : s.syscalls)
+		s.slow_syscalls += sc.count;
 	std::sort(s.runtime_waits.begin(), s.runtime_waits.end(), by_total);
 	s.lost_events = counters.lost_events;
 	return s;

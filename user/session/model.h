@@ -67,6 +67,8 @@ struct SyscallStats {
 	uint64_t max_ns = 0;
 	// For goroutine syscalls: slow calls per creation site function ("main.worker" -> n).
 	std::map<std::string, uint64_t> by_function;
+	// The same, most slow calls first (ties by name): what the views list first.
+	std::vector<std::pair<std::string, uint64_t>> top_functions;
 	// For goroutine syscalls: durations of the slow calls whose ring-buffer record arrived
 	// (all of them unless lost_events moved), capped at count.
 	DurationBuckets buckets{};
@@ -147,6 +149,9 @@ struct ProcessSnapshot {
 	double exited_per_sec = 0;
 	double gc_per_sec = 0;
 	std::vector<int64_t> live_history;
+	// Net goroutines over the live history (newest minus oldest): a leak is a steady positive
+	// number here, what the --all table sorts on.
+	int64_t live_growth = 0;
 
 	std::vector<Site> sites;  // sorted by live descending, then created descending
 
@@ -154,11 +159,13 @@ struct ProcessSnapshot {
 	PauseStats stw_gc;     // GC sweep + mark termination
 	PauseStats stw_other;  // ReadMemStats, GOMAXPROCS, goroutine profile, ...
 	std::map<std::string, PauseStats> stw_by_reason;  // reason text as the runtime names it
+	uint64_t stw_worst_ns = 0;  // the longest pause of either kind: a process's trouble at a glance
 	HeapStats heap;
 	std::vector<GcCycle> gc_recent;  // the last few cycles, oldest first
 
 	uint64_t syscall_threshold_ns = 0;
 	std::vector<SyscallStats> syscalls;       // goroutine syscalls >= threshold, by total desc
+	uint64_t slow_syscalls = 0;               // their count, every syscall together
 	std::vector<SyscallStats> runtime_waits;  // the runtime's own waits on g0 >= threshold
 
 	uint64_t lost_events = 0;

@@ -29,64 +29,10 @@ Session::Session(const SessionOptions &opts)
 {
 }
 
-std::shared_ptr<const Session::InspectedBinary> Session::inspect(const goprocess::ProcessInfo &info)
-{
-	if (info.kernel_thread)
-		throw UserError(ExitCode::unsupported,
-				fmt::format("PID {} ({}) is a kernel thread, not a Go program", info.pid, info.comm));
-	std::string exe = fmt::format("/proc/{}/exe", info.pid);
-	struct stat st {};
-	if (stat(exe.c_str(), &st) != 0) {
-		if (!goprocess::process__alive(info.pid))
-			throw goprocess::process__exited_while_attaching(info.pid);
-		throw UserError(ExitCode::permission,
-				fmt::format("cannot read {}: {} (run gort as root)", exe, std::strerror(errno)));
-	}
-	FileId id{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec * 1'000'000'000ll + st.st_mtim.tv_nsec};
-	auto now = std::chrono::steady_clock::now();
-	if (auto it = binaries_.find(id); it != binaries_.end()) {
-		it->second.last_used = now;
-		return it->second.inspected;
-	}
-
-	auto inspected = std::make_shared<InspectedBinary>();
-	try {
-		inspected->binary = gobinary::GoBinary::open(exe);
-		inspected->layout = gobinary::runtime_layout__inspect(*inspected->binary);
-	} catch (const UserError &e) {
-		if (!goprocess::process__alive(info.pid))
-			throw goprocess::process__exited_while_attaching(info.pid);
-		inspected->refusal = e.what();
-		inspected->refusal_code = e.code();
-	}
-	// Bounded: a long system-wide session sees many binaries come and go.
-	if (binaries_.size() >= 256)
-		binaries_.clear();
-	binaries_[id] = {inspected, now};
-	return inspected;
-}
-
-void Session::expire_binaries()
-{
-	auto now = std::chrono::steady_clock::now();
-	for (auto it = binaries_.begin(); it != binaries_.end();) {
-		// use_count 1: only this cache holds it (running_ holds another while a traced process
-		// runs it; an ended one's symbols may hold the binary longer, not its links). The linger
-		// counts from the last poll that saw it in use.
-		bool unused = it->second.inspected.use_count() == 1;
-		if (!unused)
-			it->second.last_used = now;
-		if (unused && now - it->second.last_used >= kBinaryLinger)
-			it = binaries_.erase(it);
-		else
-			++it;
-	}
-}
-
 AttachSummary Session::attach(pid_t pid)
 {
 	goprocess::ProcessInfo info = goprocess::process__info(pid);
-	std::shared_ptr<const InspectedBinary> inspected = inspect(info);
+	std::shared_ptr<const InspectedBinary> inspected = discovery_.inspect(info);
 	if (!inspected->refusal.empty())
 		throw UserError(inspected->refusal_code, fmt::format("PID {} ({}): {}", pid, info.comm, inspected->refusal));
 	const gobinary::GoBinary &binary = *inspected->binary;
@@ -139,12 +85,11 @@ void Session::consider(pid_t pid)
 	if (pid == getpid() || f.exclude.count(pid) || (aggregator_.process(pid) && !aggregator_.process(pid)->ended))
 		return;
 	try {
-		goprocess::ProcessInfo info = goprocess::process__info(pid);
-		if (info.kernel_thread || !comm_selected(info.comm))
+		auto found = discovery_.examine(pid, [&](const goprocess::ProcessInfo &info) { return comm_selected(info.comm); });
+		if (!found)
 			return;
-		std::shared_ptr<const InspectedBinary> inspected = inspect(info);
-		if (!inspected->binary) // not a Go program
-			return;
+		const goprocess::ProcessInfo &info = found->info;
+		const InspectedBinary *inspected = found->inspected.get();
 		if (!inspected->refusal.empty()) {
 			if (refused_.insert(pid).second)
 				notes_.push_back(fmt::format("gort: not tracing PID {} ({}): {}", pid, info.comm, inspected->refusal));
@@ -222,7 +167,7 @@ std::vector<pid_t> Session::poll(int timeout_ms)
 			exec_lost_seen_ = lost;
 			follow_all(); // some exec records were lost: look at /proc instead
 		}
-		expire_binaries();
+		discovery_.expire();
 	} else {
 		// -p: a traced process exec'd (BPF reports only those). Its old program ended; the new
 		// one is followed if gort can trace it, as --all would, or the reason is said.

@@ -20,6 +20,7 @@
 #include "user/probes/tracer.h"
 #include "user/session/aggregator.h"
 #include "user/session/census.h"
+#include "user/session/discovery.h"
 #include "user/session/model.h"
 #include "user/goprocess/process.h"
 #include "user/goprocess/runtime_state.h"
@@ -112,25 +113,6 @@ private:
 				sink->on_event(hdr, data, size);
 		}
 	};
-	// A binary inspected once per file identity, however many processes run it.
-	struct InspectedBinary {
-		std::shared_ptr<const gobinary::GoBinary> binary;
-		gobinary::RuntimeLayout layout;
-		std::string refusal;  // why it cannot be traced; empty if it can
-		ExitCode refusal_code = ExitCode::ok;
-		std::shared_ptr<SiteNameCache> names = std::make_shared<SiteNameCache>();
-		// --all: the tracer keeps the binary's shared links while this is held, so they linger
-		// exactly as long as the inspection does (kBinaryLinger).
-		mutable std::shared_ptr<const void> links;
-	};
-	struct FileId {
-		dev_t dev;
-		ino_t ino;
-		int64_t size, mtime_ns;
-		auto operator<=>(const FileId &) const = default;
-	};
-
-	std::shared_ptr<const InspectedBinary> inspect(const goprocess::ProcessInfo &info);
 	void consider(pid_t pid);
 	bool comm_selected(const std::string &comm) const;
 	void end(pid_t pid);
@@ -153,17 +135,7 @@ private:
 	std::map<pid_t, Sampling> sampling_;
 
 	SessionOptions opts_;
-	struct CachedBinary {
-		std::shared_ptr<const InspectedBinary> inspected;
-		std::chrono::steady_clock::time_point last_used;
-	};
-	// Binaries no traced process runs any more are forgotten after this long (each holds its
-	// file open), and with them their uprobes (--all: removing one waits for a grace period, tens
-	// of ms per link here): a restarting service, or a loop of short runs of one program, reuses
-	// both meanwhile instead of paying for inspection, attach and teardown every time.
-	static constexpr std::chrono::seconds kBinaryLinger{5};
-	void expire_binaries();
-	std::map<FileId, CachedBinary> binaries_;
+	Discovery discovery_;  // the binaries of the processes looked at, inspected once each
 	std::map<pid_t, std::shared_ptr<const InspectedBinary>> running_;  // what each traced process runs
 	std::vector<AttachSummary> attached_;
 	std::vector<std::string> notes_;

@@ -115,6 +115,8 @@ session::Snapshot snapshot__for_terminal(const session::Snapshot &snap)
 				for (const auto &[fn, n] : sc.by_function)
 					by[text__escape(fn)] += n;
 				sc.by_function = std::move(by);
+				for (auto &[fn, n] : sc.top_functions)
+					fn = text__escape(fn);
 			}
 		}
 	}

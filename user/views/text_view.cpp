@@ -33,9 +33,7 @@ std::string text__token(const std::string &s)
 
 std::string text__by_function(const session::SyscallStats &s)
 {
-	std::vector<std::pair<std::string, uint64_t>> functions(s.by_function.begin(), s.by_function.end());
-	std::stable_sort(functions.begin(), functions.end(),
-		[](const auto &a, const auto &b) { return a.second > b.second; });
+	const auto &functions = s.top_functions;
 	std::string out;
 	for (size_t i = 0; i < functions.size() && i < kTopFunctions; i++)
 		out += fmt::format("{}{}:{}", i ? "," : " by=", text__token(functions[i].first), functions[i].second);
@@ -51,9 +49,9 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 	const auto &g = p.goroutines;
 	fmt::format_to(o,
 		"  goroutines live={} (+{:.1f}/s created, {:.1f}/s exited) created={} exited={} peak={} at_attach={}"
-		" system_created={} system_exited={}\n",
+		" system_created={} system_exited={} growth={}\n",
 		g.live, p.created_per_sec, p.exited_per_sec, g.created, g.exited, g.peak, g.live_at_attach,
-		g.system_created, g.system_exited);
+		g.system_created, g.system_exited, p.live_growth);
 
 	// Runtime goroutines (GC workers, ...) are noise next to the program's own, but when the
 	// program has created none they are all there is to see.
@@ -73,9 +71,10 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 	}
 
 	const auto &gc = p.stw_gc;
-	fmt::format_to(o, "  gc cycles={}  stw gc: n={} p50={} p99={} max={} total={}  other: n={} max={}\n", p.gc_cycles,
-		gc.count, format__duration_ns(gc.p50_ns), format__duration_ns(gc.p99_ns), format__duration_ns(gc.max_ns),
-		format__duration_ns(gc.total_ns), p.stw_other.count, format__duration_ns(p.stw_other.max_ns));
+	fmt::format_to(o, "  gc cycles={}  stw gc: n={} p50={} p99={} max={} total={}  other: n={} max={}  worst={}\n",
+		p.gc_cycles, gc.count, format__duration_ns(gc.p50_ns), format__duration_ns(gc.p99_ns),
+		format__duration_ns(gc.max_ns), format__duration_ns(gc.total_ns), p.stw_other.count,
+		format__duration_ns(p.stw_other.max_ns), format__duration_ns(p.stw_worst_ns));
 	if (p.heap.known) {
 		const auto &h = p.heap;
 		fmt::format_to(o, "  heap live={} goal={} gogc={} memory_limit={} gomaxprocs={} gc_cpu={:.2f}% threads={}\n",
@@ -88,6 +87,7 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 			format__duration_ns(r.p99_ns), format__duration_ns(r.max_ns), format__duration_ns(r.total_ns));
 	}
 
+	fmt::format_to(o, "  slow_syscalls n={} threshold={}\n", p.slow_syscalls, format__duration_ns(p.syscall_threshold_ns));
 	for (const auto &s : p.syscalls) {
 		fmt::format_to(o, "  syscall {} n={} total={} max={}{}\n", text__token(s.name), s.count,
 			format__duration_ns(s.total_ns), format__duration_ns(s.max_ns), text__by_function(s));

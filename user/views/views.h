@@ -1,6 +1,8 @@
 // Views of the model: each renders a Snapshot, none computes a figure.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <ostream>
 #include <string>
 
@@ -33,8 +35,6 @@ struct TableState {
 // The rows in display order (the CLI maps a selected row back to its PID with this).
 std::vector<const session::ProcessSnapshot *> table__rows(const session::Snapshot &snap, SortKey key);
 std::string tui__render_table(const session::Snapshot &snap, int width, int height, const TableState &state);
-// Trouble worth a row's attention: the worst pause of a process.
-uint64_t process__worst_pause_ns(const session::ProcessSnapshot &p);
 
 // The snapshot with every string escaped for a terminal (user/common/escape.h); the text and
 // terminal views render only this.
@@ -56,5 +56,9 @@ std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or 
 // the target); short: "sampled 0.02%".
 std::string format__probe_cost(const session::ProbeCost &c, bool short_form = false);
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
+
+// `gort record`'s progress line (no newline): "gort: recording to F: 12s, 340 events, 1.2 KiB, 0 lost".
+std::string record_progress__line(const std::string &output, std::chrono::nanoseconds elapsed, uint64_t events,
+				  uint64_t bytes, uint64_t lost);
 
 } // namespace gort::views

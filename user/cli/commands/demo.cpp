@@ -10,8 +10,9 @@
 
 #include <fmt/format.h>
 
-#include "user/cli/commands/top.h"
+#include "user/cli/commands/selection.h"
 #include "user/common/error.h"
+#include "user/views/live_view.h"
 
 namespace gort::cli {
 
@@ -78,12 +79,13 @@ private:
 
 int demo__run(const TopOptions &opts)
 {
-	session::Session session(session_options__for(opts.select, opts.syscall_threshold));
+	session::Driver driver(session_options__for(opts.select, opts.syscall_threshold),
+			       driver_options__for(opts.select, opts.interval, opts.duration));
 	DemoChild child(demo__target_path());
-	Selection just_the_child;
-	just_the_child.pids = {child.pid()};
-	top__attach_all(session, just_the_child);
-	return top__loop(session, opts);
+	driver.add_pid(child.pid());
+	views::LiveView view(driver.session(), opts.json, false);
+	driver.attach(view);
+	return driver.run(view);
 }
 
 } // namespace gort::cli

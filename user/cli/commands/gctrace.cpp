@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "user/cli/commands/stop_signals.h"
-#include "user/cli/commands/top.h"
+#include "user/cli/commands/selection.h"
+#include "user/common/escape.h"
 #include "user/session/aggregator.h"
 #include "user/views/views.h"
 
@@ -39,55 +39,29 @@ private:
 	bool json_, prefix_;
 };
 
-void check_gc_trace(const session::AttachSummary &s)
-{
-	if (!s.gc_trace)
-		fmt::print(stderr, "gort: PID {} ({}, {}): its GC bookkeeping could not be located; no gctrace lines "
-				   "for it (rebuild it without -ldflags='-s -w')\n",
-			   s.pid, s.comm, s.go_version);
-}
+// Says, after a process's "attached" line, when it will have no gctrace lines.
+class GctraceHooks : public session::DriverHooks {
+public:
+	void attached(const session::AttachSummary &s) override
+	{
+		if (!s.gc_trace)
+			say(fmt::format("gort: PID {} ({}, {}): its GC bookkeeping could not be located; no gctrace lines "
+					"for it (rebuild it without -ldflags='-s -w')",
+					s.pid, text__escape(s.comm), text__escape(s.go_version)));
+	}
+};
 
 } // namespace
 
 int gctrace__run(const GctraceOptions &opts)
 {
-	session::Session session(session_options__for(opts.select, std::chrono::milliseconds(1)));
+	session::Driver driver(session_options__for(opts.select, std::chrono::milliseconds(1)),
+			       driver_options__for(opts.select, std::chrono::seconds(1), opts.duration));
 	CyclePrinter printer(opts.json, opts.select.all || opts.select.pids.size() > 1);
-	session.add_sink(printer);
-	StopSignals signals;
-	auto news = [&] {
-		for (const auto &s : session.take_attached()) {
-			fmt::print(stderr, "{}\n", session::attach_summary__line(s));
-			check_gc_trace(s);
-		}
-		for (const auto &note : session.take_notes())
-			fmt::print(stderr, "{}\n", note);
-		std::fflush(stderr);
-	};
-	if (opts.select.all) {
-		session.follow_all();
-		news();
-		fmt::print(stderr, "gort: following every Go process{} (new ones as they start)\n",
-			   opts.select.comm.empty() ? "" : fmt::format(" whose command matches '{}'", opts.select.comm));
-	}
-	for (pid_t pid : opts.select.pids) {
-		auto s = session.attach(pid);
-		fmt::print(stderr, "{}\n", session::attach_summary__line(s));
-		check_gc_trace(s);
-	}
-	std::fflush(stderr);
-
-	using clock = std::chrono::steady_clock;
-	const auto deadline = opts.duration ? clock::now() + *opts.duration : clock::time_point::max();
-	while (!signals.requested() && clock::now() < deadline) {
-		for (pid_t pid : session.poll(100))
-			fmt::print(stderr, "gort: PID {} exited\n", pid);
-		news();
-		if (!opts.select.all && !session.has_live_processes())
-			break;
-	}
-	session.poll(0);
-	return 0;
+	driver.session().add_sink(printer);
+	GctraceHooks hooks;
+	driver.attach(hooks);
+	return driver.run(hooks);
 }
 
 } // namespace gort::cli

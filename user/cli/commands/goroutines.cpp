@@ -7,12 +7,11 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "user/cli/commands/commands.h"
-#include "user/cli/commands/stop_signals.h"
+#include "user/common/stop_signals.h"
 #include "user/common/error.h"
 #include "user/goprocess/goroutine_groups.h"
 #include "user/goprocess/goroutine_stacks.h"
@@ -64,10 +63,7 @@ int goroutines__run(const GoroutinesOptions &opts)
 	if (opts.watch) {
 		earlier = goprocess::goroutine_groups__waiting(first, 1, opts.runtime);
 		StopSignals stop;
-		auto until = std::chrono::steady_clock::now() + *opts.watch;
-		while (std::chrono::steady_clock::now() < until && !stop.requested())
-			std::this_thread::sleep_for(std::chrono::milliseconds(50));
-		if (stop.requested())
+		if (!stop.wait_for(*opts.watch))
 			throw UserError(ExitCode::failure, "interrupted before the second read: no leak report");
 		d = inspector.dump();
 		watch_ns = d.taken_ns - first.taken_ns;

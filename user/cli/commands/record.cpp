@@ -6,125 +6,104 @@
 
 #include <fmt/format.h>
 
-#include "user/common/escape.h"
 #include "user/cli/commands/commands.h"
-#include "user/cli/commands/stop_signals.h"
-#include "user/cli/commands/top.h"
+#include "user/cli/commands/selection.h"
 #include "user/record/recorder.h"
 #include "user/record/writer.h"
-#include "user/session/session.h"
+#include "user/session/driver.h"
+#include "user/views/views.h"
 
 namespace gort::cli {
 
 namespace {
 
-std::string progress__bytes(uint64_t n)
-{
-	if (n < 1024)
-		return fmt::format("{} B", n);
-	if (n < 1024 * 1024)
-		return fmt::format("{:.1f} KiB", n / 1024.0);
-	return fmt::format("{:.1f} MiB", n / (1024.0 * 1024.0));
-}
+using steady = std::chrono::steady_clock;
 
-std::string progress__elapsed(std::chrono::nanoseconds d)
-{
-	auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-	return s < 60 ? fmt::format("{}s", s) : fmt::format("{}m{:02}s", s / 60, s % 60);
-}
+// The recorder on the driver's moments, with a progress line on a terminal.
+class RecordHooks : public session::DriverHooks {
+public:
+	RecordHooks(const session::Session &session, record::Writer &writer, record::Recorder &recorder,
+		    const RecordOptions &opts)
+	    : session_(session), writer_(writer), recorder_(recorder), output_(opts.output), tty_(isatty(STDERR_FILENO))
+	{
+	}
+	// The progress line is redrawn in place: a message first clears it.
+	void say(std::string_view line) override
+	{
+		fmt::print(stderr, "{}{}\n", tty_ ? "\r\x1b[K" : "", line);
+		std::fflush(stderr);
+	}
+	// With --all, processes are attached inside session.poll(); their records come from the next
+	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
+	void attached(const session::AttachSummary &s) override { recorder_.on_attach(session_.process(s.pid)); }
+	void begin() override
+	{
+		// Every process is attached: from this first chunk on, the file is a recording.
+		writer_.flush();
+		start_ = steady::now();
+		next_flush_ = start_ + kFlushEvery;
+		progress(false);
+	}
+	void polled() override
+	{
+		recorder_.check();
+		if (auto now = steady::now(); now >= next_flush_) {
+			writer_.flush();
+			progress(false);
+			next_flush_ = now + kFlushEvery;
+		}
+	}
+	void tick() override { recorder_.on_tick(clock__now()); }
+	steady::time_point wake_by() override { return next_flush_; }
+	void finish() override
+	{
+		recorder_.check();
+		recorder_.finish(clock__now());
+		progress(true);
+	}
+
+private:
+	// Chunks reach the file at least every second, so a recorder that is killed loses at most that.
+	static constexpr auto kFlushEvery = std::chrono::seconds(1);
+
+	void progress(bool done)
+	{
+		if (!tty_)
+			return;
+		fmt::print(stderr, "\r\x1b[K{}{}", views::record_progress__line(output_, steady::now() - start_,
+				writer_.events_written(), writer_.bytes_written(), recorder_.lost_events()), done ? "\n" : "");
+		std::fflush(stderr);
+	}
+
+	const session::Session &session_;
+	record::Writer &writer_;
+	record::Recorder &recorder_;
+	std::string output_;
+	bool tty_;
+	steady::time_point start_, next_flush_ = steady::time_point::max();
+};
 
 } // namespace
 
 int record__run(const RecordOptions &opts)
 {
-	using clock = std::chrono::steady_clock;
-	StopSignals signals;
-	const bool tty = isatty(STDERR_FILENO);
-
 	// The file first: a name that is taken is refused before anything is attached. If attaching
 	// fails, the Writer removes the file (no chunk was written: the recording never started).
+	StopSignals signals;
 	record::Writer writer(opts.output, opts.force,
 			      record::header__now(static_cast<uint64_t>(opts.syscall_threshold.count()),
 						  static_cast<uint64_t>(opts.interval.count())));
 	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
-	session::Session session(so);
-	record::Recorder recorder(writer, session.counters());
-	session.add_sink(recorder);
-	session.set_before_detach([&](pid_t pid, Clock now) { recorder.on_exit(pid, now); });
-
-	// With --all, processes are attached inside session.poll(); their records come from the next
-	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
-	auto record_attached = [&](const session::AttachSummary &s) {
-		recorder.on_attach(session.process(s.pid));
-		fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", text__escape(session::attach_summary__line(s)));
-	};
-	auto record_news = [&] {
-		for (const auto &s : session.take_attached())
-			record_attached(s);
-		for (const auto &note : session.take_notes())
-			fmt::print(stderr, "{}{}\n", tty ? "\r\x1b[K" : "", text__escape(note));
-		std::fflush(stderr);
-	};
-	if (opts.select.all) {
-		session.follow_all();
-		record_news();
-		fmt::print(stderr, "gort: recording every Go process{} (new ones as they start)\n",
-			   opts.select.comm.empty() ? "" : fmt::format(" whose command matches '{}'", opts.select.comm));
-	}
-	for (pid_t pid : opts.select.pids)
-		record_attached(session.attach(pid));
-	std::fflush(stderr);
-	// Every process is attached: from this first chunk on, the file is a recording.
-	writer.flush();
-
-	const auto start = clock::now();
-	auto progress = [&](bool done) {
-		if (!tty)
-			return;
-		fmt::print(stderr, "\r\x1b[Kgort: recording to {}: {}, {} events, {}, {} lost{}", opts.output,
-			   progress__elapsed(clock::now() - start), writer.events_written(),
-			   progress__bytes(writer.bytes_written()), recorder.lost_events(), done ? "\n" : "");
-		std::fflush(stderr);
-	};
-
-	// Chunks reach the file at least every second, so a recorder that is killed loses at most that.
-	constexpr auto kFlushEvery = std::chrono::seconds(1);
-	const auto deadline = opts.duration ? start + *opts.duration : clock::time_point::max();
-	auto next_interval = start + opts.interval;
-	auto next_flush = start + kFlushEvery;
-	progress(false);
-	while (!signals.requested()) {
-		auto wake = std::min({next_interval, next_flush, deadline});
-		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - clock::now()).count();
-		// Short polls so signals and ended processes are noticed promptly.
-		std::vector<pid_t> ended = session.poll(static_cast<int>(std::clamp<int64_t>(wait, 0, 100)));
-		recorder.check();
-		for (pid_t pid : ended)
-			fmt::print(stderr, "{}gort: PID {} exited\n", tty ? "\r\x1b[K" : "", pid);
-		record_news();
-		// System-wide recording runs until told to stop, even with nothing to trace yet.
-		if (!opts.select.all && !session.has_live_processes())
-			break;
-		auto now = clock::now();
-		if (now >= deadline)
-			break;
-		if (now >= next_interval) {
-			recorder.on_tick(clock__now());
-			while (next_interval <= now)
-				next_interval += opts.interval;
-		}
-		if (now >= next_flush) {
-			writer.flush();
-			progress(false);
-			next_flush = now + kFlushEvery;
-		}
-	}
-	session.poll(0);
-	recorder.check();
-	recorder.finish(clock__now());
-	progress(true);
-	return 0;
+	session::DriverOptions o = driver_options__for(opts.select, opts.interval, opts.duration);
+	o.verb = "recording";
+	session::Driver driver(so, o);
+	record::Recorder recorder(writer, driver.session().counters());
+	driver.session().add_sink(recorder);
+	driver.session().set_before_detach([&](pid_t pid, Clock now) { recorder.on_exit(pid, now); });
+	RecordHooks hooks(driver.session(), writer, recorder, opts);
+	driver.attach(hooks);
+	return driver.run(hooks);
 }
 
 } // namespace gort::cli

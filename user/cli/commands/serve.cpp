@@ -1,6 +1,6 @@
 // gort serve: the metrics endpoint. The HTTP server binds first (a taken port is refused before
-// any probe is attached), then processes are selected and attached as by top, and top's loop
-// publishes every snapshot, rendered once, for the server thread to hand to scrapers.
+// any probe is attached), then processes are selected and attached as by top, and the driver's
+// loop publishes every snapshot, rendered once, for the server thread to hand to scrapers.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,8 +12,7 @@
 #include <fmt/format.h>
 
 #include "user/cli/commands/commands.h"
-#include "user/cli/commands/stop_signals.h"
-#include "user/cli/commands/top.h"
+#include "user/cli/commands/selection.h"
 #include "user/export/prometheus.h"
 #include "user/serve/http_server.h"
 #include "user/goprocess/container.h"
@@ -58,6 +57,38 @@ private:
 	std::map<pid_t, std::string> keys_;
 };
 
+// Every snapshot rendered once and handed to the server thread for scrapers.
+class Publisher : public session::DriverHooks {
+public:
+	Publisher(session::Session &session, serve::HttpServer &server, const ServeOptions &opts)
+	    : session_(session), server_(server)
+	{
+		po_.max_sites = opts.max_sites;
+		self_.mode = opts.top.select.all ? "all" : "pids";
+	}
+	// Ready (and scrapable) as soon as every -p process is attached, not an interval later.
+	void begin() override { publish(); }
+	void tick() override { publish(); }
+	void finish() override { publish(); }
+
+private:
+	void publish()
+	{
+		session::Snapshot snap = session_.snapshot();
+		self__read(self_);
+		self_.probe_links = session_.link_count();
+		self_.scrapes = server_.scrapes();
+		self_.http_rejected = server_.rejected();
+		server_.publish(exporter::prometheus__render(snap, containers_.update(snap), self_, po_));
+	}
+
+	session::Session &session_;
+	serve::HttpServer &server_;
+	ContainerCache containers_;
+	exporter::PrometheusOptions po_;
+	exporter::SelfFigures self_;
+};
+
 } // namespace
 
 int serve__run(const ServeOptions &opts)
@@ -68,24 +99,11 @@ int serve__run(const ServeOptions &opts)
 		   serve::kReadyPath);
 	std::fflush(stderr);
 
-	session::Session session(session_options__for(opts.top.select, opts.top.syscall_threshold));
-	top__attach_all(session, opts.top.select);
-
-	ContainerCache containers;
-	exporter::PrometheusOptions po;
-	po.max_sites = opts.max_sites;
-	exporter::SelfFigures self;
-	self.mode = opts.top.select.all ? "all" : "pids";
-	auto publish = [&](const session::Snapshot &snap) {
-		self__read(self);
-		self.probe_links = session.link_count();
-		self.scrapes = server.scrapes();
-		self.http_rejected = server.rejected();
-		server.publish(exporter::prometheus__render(snap, containers.update(snap), self, po));
-	};
-	// Ready (and scrapable) as soon as every -p process is attached, not an interval later.
-	publish(session.snapshot());
-	return top__loop(session, opts.top, publish);
+	session::Driver driver(session_options__for(opts.top.select, opts.top.syscall_threshold),
+			       driver_options__for(opts.top.select, opts.top.interval, opts.top.duration));
+	Publisher publisher(driver.session(), server, opts);
+	driver.attach(publisher);
+	return driver.run(publisher);
 }
 
 } // namespace gort::cli

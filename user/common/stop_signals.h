@@ -4,7 +4,10 @@
 
 #include <signal.h>
 
-namespace gort::cli {
+#include <chrono>
+#include <thread>
+
+namespace gort {
 
 class StopSignals {
 public:
@@ -34,6 +37,15 @@ public:
 	StopSignals &operator=(const StopSignals &) = delete;
 
 	bool requested() const { return requested_ != 0; }
+	// Waits `d` unless a signal comes first (gort goroutines --watch between its two reads);
+	// returns false if one did. Short sleeps: the handler only sets the flag, it cannot wake us.
+	bool wait_for(std::chrono::nanoseconds d) const
+	{
+		auto until = std::chrono::steady_clock::now() + d;
+		while (std::chrono::steady_clock::now() < until && !requested())
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		return !requested();
+	}
 
 private:
 	static inline volatile sig_atomic_t requested_ = 0;
@@ -41,4 +53,4 @@ private:
 	struct sigaction old_int_ {}, old_term_ {}, old_hup_ {};
 };
 
-} // namespace gort::cli
+} // namespace gort
