@@ -49,9 +49,9 @@ start_program() {
 }
 
 # measure NAME: attaches gort to $prog_pid once; prints attach ms, VmHWM at attach and after
-# gort's first report (kB).
+# gort's first report, and VmRSS then (kB).
 measure() {
-  local line t0 t1 hwm_attach hwm_report
+  local line t0 t1 hwm_attach hwm_report rss_report
   t0=$(date +%s%N)
   coproc GORT { exec "$gort" top -p "$prog_pid" --json --interval 500ms 2>&1; }
   while IFS= read -r -t 60 -u "${GORT[0]}" line; do
@@ -67,9 +67,10 @@ measure() {
     case $line in "{"*) break ;; esac
   done
   hwm_report=$(awk '/^VmHWM/ {print $2}' "/proc/$GORT_PID/status")
+  rss_report=$(awk '/^VmRSS/ {print $2}' "/proc/$GORT_PID/status")
   kill -INT "$GORT_PID"
   wait "$GORT_PID" || true
-  echo "$(( (t1 - t0) / 1000000 )) $hwm_attach $hwm_report"
+  echo "$(( (t1 - t0) / 1000000 )) $hwm_attach $hwm_report $rss_report"
 }
 
 # bench NAME PATH READY ARGS...
@@ -77,21 +78,22 @@ bench() {
   local name=$1 path=$2 size
   size=$(stat -c %s "$path")
   start_program "$@"
-  local r attach=() hwm=0 hwm2=0 a h1 h2
+  local r attach=() hwm=0 hwm2=0 rss=0 a h1 h2 r1
   for ((r = 0; r < reps; r++)); do
-    read -r a h1 h2 < <(measure "$name")
+    read -r a h1 h2 r1 < <(measure "$name")
     attach+=("$a")
     (( h1 > hwm )) && hwm=$h1
     (( h2 > hwm2 )) && hwm2=$h2
+    (( r1 > rss )) && rss=$r1
   done
   kill -KILL "$prog_pid" 2>/dev/null || true
   wait "$prog_pid" 2>/dev/null || true
   prog_pid=
   local median
   median=$(printf '%s\n' "${attach[@]}" | sort -n | sed -n "$(( (reps + 1) / 2 ))p")
-  printf '%-34s %6.1f MB  attach %5d ms (median of %d: %s)  peak RSS %5.1f MB at attach, %5.1f MB after first report\n' \
+  printf '%-34s %6.1f MB  attach %5d ms (median of %d: %s)  peak RSS %5.1f MB at attach, %5.1f MB after first report (RSS then %5.1f MB)\n' \
     "$name" "$(echo "$size / 1048576" | bc -l)" "$median" "$reps" "${attach[*]}" \
-    "$(echo "$hwm / 1024" | bc -l)" "$(echo "$hwm2 / 1024" | bc -l)"
+    "$(echo "$hwm / 1024" | bc -l)" "$(echo "$hwm2 / 1024" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 }
 
 cat > "$tmp/prometheus.yml" <<'YML'
