@@ -76,5 +76,5 @@ fetch_app() { # suite package...
 }
 fetch_go trixie 1.24
 fetch_go sid 1.26 1.27
-fetch_app sid prometheus-node-exporter prometheus-pushgateway
+fetch_app sid prometheus-node-exporter prometheus-pushgateway prometheus
 echo "install-deps: done"

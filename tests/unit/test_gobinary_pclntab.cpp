@@ -2,12 +2,12 @@
 // cgo (externally linked) by every toolchain: stripped binaries are read from it alone.
 #include <gtest/gtest.h>
 
-#include <capstone/capstone.h>
 
 #include <map>
 
 #include "support/go_build.h"
 #include "support/params.h"
+#include "user/gobinary/disasm.h"
 #include "user/gobinary/go_binary.h"
 #include "user/gobinary/pclntab.h"
 
@@ -96,25 +96,6 @@ TEST_P(PclntabTest, StrippedFunctionsEqualUnstripped)
 	}
 }
 
-// One capstone handle and its instructions, freed on every path.
-struct Disassembly {
-	csh handle = 0;
-	cs_insn *insn = nullptr;
-	size_t count = 0;
-	Disassembly(const std::vector<uint8_t> &code, uint64_t addr)
-	{
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK)
-			count = cs_disasm(handle, code.data(), code.size(), addr, 0, &insn);
-	}
-	~Disassembly()
-	{
-		if (insn)
-			cs_free(insn, count);
-		if (handle)
-			cs_close(&handle);
-	}
-};
-
 // Without DWARF, locate() reads file:line from the pclntab as runtime.funcline1 does; it must
 // give what the unstripped build's DWARF line table gives at the first and the last byte (the
 // pc-1 of a return address, for a call) of every instruction of every function. Except at NOPs:
@@ -140,7 +121,7 @@ TEST_P(PclntabTest, StrippedLocateEqualsDwarf)
 			// -s -w drops only sections that are not loaded: text addresses stay the same.
 			// (.symtab names ABI0 wrappers "x.abi0"; the pclntab names them "x".)
 			const gobinary::Function *sf = stripped->function_at(f.addr);
-			const std::string name = f.name.ends_with(".abi0") ? f.name.substr(0, f.name.size() - 5) : f.name;
+			const std::string_view name = f.name.ends_with(".abi0") ? f.name.substr(0, f.name.size() - 5) : f.name;
 			// Skipped: C code of cgo binaries; type:.eq.* (named differently, see above); the
 			// linker's markers (go:textfipsstart, 1.24+), which have no pcfile or pcln table.
 			if (!sf || !gobinary::pclntab__function_at(*plain->pclntab(), f.addr) || f.name.starts_with("type") ||
@@ -150,11 +131,11 @@ TEST_P(PclntabTest, StrippedLocateEqualsDwarf)
 			ASSERT_EQ(sf->name, name);
 			auto code = plain->read(f.addr, f.size);
 			ASSERT_TRUE(code) << f.name;
-			Disassembly d(*code, f.addr);
-			for (size_t i = 0; i < d.count && mismatches < 10; i++) {
-				if (d.insn[i].id == X86_INS_NOP)
+			gobinary::Decoded d = gobinary::disasm__code(code->data(), code->size(), f.addr);
+			for (size_t i = 0; i < d.size() && mismatches < 10; i++) {
+				if (d[i].id == X86_INS_NOP)
 					continue;
-				for (uint64_t pc : {d.insn[i].address, d.insn[i].address + d.insn[i].size - 1}) {
+				for (uint64_t pc : {d[i].address, d[i].address + d[i].size - 1}) {
 					auto want = plain->locate(pc), got = stripped->locate(pc);
 					// From Go 1.22 DWARF has no lines for the wrappers the compiler generates
 					// (e.g. (*T).M for a value method); the pclntab says what tracebacks print.

@@ -1,6 +1,10 @@
 // What gort needs to know about one Go executable, read from the file alone (no process):
-// Go version and build flags (.go.buildinfo), functions (.symtab), data symbols, struct member
-// offsets (DWARF), the TLS slot of g, and bytes at link-time addresses.
+// Go version and build flags (.go.buildinfo), functions (.symtab or the pclntab), data
+// symbols, struct member offsets (DWARF), the TLS slot of g, and bytes at link-time addresses.
+//
+// A facade over the pieces in this folder: elf_image (the file), build_info, pclntab (with
+// moduledata and inline trees), dwarf_index, wrappers. The file is not kept in memory: see
+// elf_image.h.
 //
 // All addresses here are link-time virtual addresses; add the process's load bias for PIE.
 #pragma once
@@ -12,33 +16,16 @@
 #include <string_view>
 #include <vector>
 
+#include "user/gobinary/build_info.h"
+
 namespace gort::gobinary {
 
 struct Pclntab;
-
-struct GoVersion {
-	int major = 0, minor = 0, patch = 0;
-	std::string raw;  // as in buildinfo, e.g. "go1.27.3" or "go1.21.0 X:loopvar"
-	bool at_least(int maj, int min) const { return major > maj || (major == maj && minor >= min); }
-};
-
-// "go1.21.13", "go1.21.0 X:loopvar", "go1.22rc1", "devel go1.27-abcdef ..." -> numbers.
-GoVersion go_version__parse(const std::string &raw);
-
-struct BuildInfo {
-	GoVersion version;
-	std::string main_path;   // "path" line of modinfo (may be empty)
-	std::string modinfo;     // the whole modinfo text
-	bool cgo = false;        // build CGO_ENABLED=1 and the binary links libc / has runtime.tlsg
-	bool pie = false;        // ELF type ET_DYN
-	bool stripped = false;   // no .symtab
-	bool has_dwarf = false;
-	bool pgo = false;        // a "build\t-pgo=" line with a non-"off" value
-	bool static_link = false; // no PT_INTERP: needs no dynamic loader
-};
+class DwarfIndex;
+class ElfImage;
 
 struct Function {
-	std::string name;
+	std::string_view name;  // into the binary's symbol or function name table: valid while it lives
 	uint64_t addr = 0;
 	uint64_t size = 0;
 };
@@ -103,6 +90,15 @@ public:
 	// A Go [N]string array in the binary's data (e.g. "runtime.stwReasonStrings"), read from the
 	// file; empty if the symbol is missing.
 	std::vector<std::string> string_array(std::string_view symbol) const;
+
+	// The pieces, for readers in this folder that need more than the facade says.
+	const ElfImage &image() const;
+	const DwarfIndex *dwarf() const;  // nullptr without DWARF
+
+	// Drops the pages of the file this binary had to touch (the pclntab's) from gort's memory:
+	// called once the symbols a session needs are extracted; later lookups fault in only the
+	// pages they read, from the page cache.
+	void release_pages() const;
 
 	// Source location of a PC (DWARF line table, or the pclntab's pcfile/pcln tables when the
 	// binary has no DWARF, + the function's name from symbols).

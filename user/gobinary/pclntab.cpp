@@ -9,13 +9,16 @@ namespace gort::gobinary {
 namespace {
 
 template <typename T>
-bool load(const std::vector<uint8_t> &b, uint64_t off, T &out)
+bool load(std::span<const uint8_t> b, uint64_t off, T &out)
 {
 	if (off > b.size() || b.size() - off < sizeof(T))
 		return false;
 	memcpy(&out, b.data() + off, sizeof(T));
 	return true;
 }
+
+// Functions parsed between two releases of the table's pages (a few MB of records and names).
+constexpr uint64_t kReleaseEvery = 16384;
 
 // Size of the fixed part of a _func record: 1.20 added startLine before funcID.
 size_t func_header_size(uint32_t magic) { return magic == PCLNTAB_MAGIC_GO118 ? 40 : 44; }
@@ -25,7 +28,7 @@ size_t func_header_size(uint32_t magic) { return magic == PCLNTAB_MAGIC_GO118 ? 
 constexpr uint64_t FUNC_PCSP = 16, FUNC_PCFILE = 20, FUNC_PCLN = 24, FUNC_CU_OFFSET = 32;
 
 // runtime.readvarint: little-endian base 128; a uint32 takes at most 5 bytes.
-bool read_varint(const std::vector<uint8_t> &b, uint64_t &at, uint32_t &out)
+bool read_varint(std::span<const uint8_t> b, uint64_t &at, uint32_t &out)
 {
 	uint32_t v = 0;
 	for (unsigned shift = 0; shift <= 28; shift += 7) {
@@ -53,7 +56,7 @@ bool pcvalue__walk(const Pclntab &tab, const PclnFunction &f, uint32_t off, Visi
 {
 	if (off == 0)
 		return false;
-	const auto &b = tab.bytes;
+	const std::span<const uint8_t> b = tab.bytes;
 	const uint32_t quantum = b[6];
 	uint64_t at = tab.pctab_offset + off;
 	uint64_t pc = f.entry;
@@ -95,7 +98,7 @@ uint32_t pcdata__offset(const Pclntab &tab, const PclnFunction &f, unsigned inde
 }
 
 // The NUL-terminated string at `at`, which must end before `limit`.
-std::optional<std::string> cstring_at(const std::vector<uint8_t> &b, uint64_t at, uint64_t limit)
+std::optional<std::string> cstring_at(std::span<const uint8_t> b, uint64_t at, uint64_t limit)
 {
 	limit = std::min<uint64_t>(limit, b.size());
 	if (at >= limit)
@@ -108,7 +111,7 @@ std::optional<std::string> cstring_at(const std::vector<uint8_t> &b, uint64_t at
 
 } // namespace
 
-std::string pclntab__name(const Pclntab &tab, int64_t name_off)
+std::string_view pclntab__name(const Pclntab &tab, int64_t name_off)
 {
 	if (name_off < 0)
 		return {};
@@ -117,12 +120,15 @@ std::string pclntab__name(const Pclntab &tab, int64_t name_off)
 		return {};
 	const char *s = reinterpret_cast<const char *>(tab.bytes.data() + at);
 	size_t n = strnlen(s, tab.bytes.size() - at);
-	return std::string(s, n);
+	return std::string_view(s, n);
 }
 
-std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr, uint64_t text_fallback)
+std::optional<Pclntab> pclntab__parse(std::shared_ptr<const FileView> view, uint64_t vaddr)
 {
 	Pclntab t;
+	if (!view)
+		return std::nullopt;
+	const std::span<const uint8_t> bytes = view->bytes();
 	uint64_t nfunc = 0, pcln = 0;
 	if (!load(bytes, 0, t.magic) || (t.magic != PCLNTAB_MAGIC_GO118 && t.magic != PCLNTAB_MAGIC_GO120))
 		return std::nullopt;
@@ -139,14 +145,11 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 	if (nfunc == 0 || nfunc > 10'000'000 || pcln >= bytes.size() || t.funcname_offset >= bytes.size() ||
 	    pcln + (nfunc + 1) * 8 > bytes.size())
 		return std::nullopt;
-	if (!t.text_start)
-		t.text_start = text_fallback;
 	t.vaddr = vaddr;
-	t.bytes = std::move(bytes);
+	t.bytes = bytes;
+	t.view = std::move(view);
 	const size_t hdr = func_header_size(t.magic);
 	t.functions.reserve(nfunc);
-	std::map<std::string, uint8_t> first_id;
-	std::map<uint8_t, size_t> dup_ids;
 	for (uint64_t i = 0; i < nfunc; i++) {
 		uint32_t entry_off = 0, func_off = 0, next_entry = 0, rec_entry = 0;
 		int32_t name_off;
@@ -159,6 +162,7 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 		    !load(t.bytes, rec + 4, name_off) || rec + hdr > t.bytes.size())
 			return std::nullopt;
 		PclnFunction f;
+		// A view into the mapped table: a large binary has ~10 MB of names, not copied.
 		f.name = pclntab__name(t, name_off);
 		f.entry = t.text_start + entry_off;
 		f.end = t.text_start + next_entry;
@@ -167,18 +171,29 @@ std::optional<Pclntab> pclntab__parse(std::vector<uint8_t> bytes, uint64_t vaddr
 		f.func_off = static_cast<uint32_t>(rec);
 		if (f.name.empty())
 			return std::nullopt;
-		// ABI wrappers carry their function's name: the funcID they have is FuncIDWrapper.
-		auto [it, fresh] = first_id.try_emplace(f.name, f.func_id);
-		if (!fresh && (it->second == 0) != (f.func_id == 0))
-			dup_ids[it->second ? it->second : f.func_id]++;
-		t.functions.push_back(std::move(f));
+		t.functions.push_back(f);
+		// The walk touches every _func record and name once (~25 MB in a 100 MB binary): the
+		// pages behind it go back to the page cache as it goes.
+		if (i % kReleaseEvery == kReleaseEvery - 1)
+			t.view->release();
 	}
+	auto name_of = [&t](uint32_t i) { return t.functions[i].name; };
+	t.names.build(t.functions.size(), name_of);
+	// ABI wrappers carry their function's name: the funcID they have is FuncIDWrapper.
+	std::map<uint8_t, size_t> dup_ids;
+	t.names.for_each_duplicate(name_of, [&](uint32_t first, uint32_t later) {
+		uint8_t a = t.functions[first].func_id, b = t.functions[later].func_id;
+		if ((a == 0) != (b == 0))
+			dup_ids[a ? a : b]++;
+	});
 	size_t best = 0;
 	for (auto [id, n] : dup_ids)
 		if (n > best) {
 			best = n;
 			t.wrapper_func_id = id;
 		}
+	t.names.dedupe(name_of, [&t](uint32_t i) { return pclntab__is_wrapper(t, t.functions[i]); });
+	t.view->release();
 	return t;
 }
 
@@ -211,6 +226,24 @@ std::vector<int32_t> pclntab__pcdata_values(const Pclntab &tab, const PclnFuncti
 		return values.size() < 4096;  // a malformed table cannot make this unbounded
 	});
 	return values;
+}
+
+const PclnFunction *pclntab__function_named(const Pclntab &tab, std::string_view name)
+{
+	auto i = tab.names.find(name, [&tab](uint32_t k) { return tab.functions[k].name; });
+	return i ? &tab.functions[*i] : nullptr;
+}
+
+const PclnFunction *pclntab__function_starting(const Pclntab &tab, uint64_t entry)
+{
+	auto &fs = tab.functions;
+	auto it = std::lower_bound(fs.begin(), fs.end(), entry, [](const PclnFunction &f, uint64_t v) { return f.entry < v; });
+	return it != fs.end() && it->entry == entry ? &*it : nullptr;
+}
+
+bool pclntab__is_wrapper(const Pclntab &tab, const PclnFunction &f)
+{
+	return tab.wrapper_func_id && f.func_id == tab.wrapper_func_id;
 }
 
 const PclnFunction *pclntab__function_at(const Pclntab &tab, uint64_t pc)

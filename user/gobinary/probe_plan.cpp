@@ -167,7 +167,7 @@ AttachPoint make_point(const GoBinary &bin, const Function &f, const cs_insn &in
 	p.vaddr = in.address;
 	auto off = bin.file_offset(in.address);
 	if (!off)
-		throw UserError(ExitCode::unsupported, f.name + " in " + bin.path() + " is not in an executable segment");
+		throw UserError(ExitCode::unsupported, std::string(f.name) + " in " + bin.path() + " is not in an executable segment");
 	p.file_offset = *off;
 	p.instruction = text_of(in);
 	p.emulated = emulated(in);
@@ -190,7 +190,7 @@ Decoded decode(const GoBinary &bin, const Function &f, size_t max = 0)
 {
 	Decoded d = disasm__function(bin, f, max);
 	if (!d.ok())
-		throw UserError(ExitCode::unsupported, "cannot decode the code of " + f.name + " from " + bin.path());
+		throw UserError(ExitCode::unsupported, "cannot decode the code of " + std::string(f.name) + " from " + bin.path());
 	return d;
 }
 
@@ -228,7 +228,7 @@ AttachPoint probe_plan__entry(const GoBinary &bin, std::string_view function, co
 						  "` overwrites " + reg_name(*w) + "), runs once per call");
 		}
 	}
-	throw UserError(ExitCode::unsupported, "no emulated instruction in the prologue of " + f.name + " in " +
+	throw UserError(ExitCode::unsupported, "no emulated instruction in the prologue of " + std::string(f.name) + " in " +
 						       bin.path() + " (unexpected code for this Go version)");
 }
 
@@ -243,7 +243,7 @@ std::vector<AttachPoint> probe_plan__call_sites(const GoBinary &bin, std::string
 		if (kind_of(in) != Kind::call || disasm__call_target(in) != to.addr)
 			continue;
 		out.push_back(make_point(bin, from, in,
-					 "call " + to.name + ": emulated, argument registers are set for the callee"));
+					 "call " + std::string(to.name) + ": emulated, argument registers are set for the callee"));
 	}
 	return out;
 }
@@ -294,7 +294,7 @@ std::vector<AttachPoint> probe_plan__return_sites(const GoBinary &bin, std::stri
 			return;
 		const cs_insn &next = d[i + 1];
 		out.push_back(make_point(bin, f, next,
-					 text_of(next) + " after call " + to.name + ": rax holds its first result" +
+					 text_of(next) + " after call " + std::string(to.name) + ": rax holds its first result" +
 						 (emulated(next) ? ", emulated" : ", single-stepped (rare event)")));
 	});
 	return out;

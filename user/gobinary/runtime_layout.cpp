@@ -100,7 +100,7 @@ std::vector<std::pair<uint64_t, uint64_t>> system_ranges(const GoBinary &bin)
 
 } // namespace
 
-bool runtime_layout__is_system_function(const std::string &name)
+bool runtime_layout__is_system_function(std::string_view name)
 {
 	return name.starts_with("runtime.") && name != "runtime.main";
 }
@@ -212,6 +212,8 @@ RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &t
 	for (auto &r : returns)
 		add("world_started", r);
 	runtime_gc__plan(bin, offs, layout);
+	// The layout is what the probes need; the name and code pages read to find it can go.
+	bin.release_pages();
 	return layout;
 }
 

@@ -61,7 +61,7 @@ struct RuntimeLayout {
 RuntimeLayout runtime_layout__inspect(const GoBinary &bin, const OffsetsTable &table = offsets_table__builtin());
 
 // runtime.isSystemGoroutine by name: started in "runtime.*" other than runtime.main.
-bool runtime_layout__is_system_function(const std::string &name);
+bool runtime_layout__is_system_function(std::string_view name);
 
 // The runtime's name for an stwReason value ("GC mark termination", ...).
 std::string runtime_layout__stw_reason(const RuntimeLayout &layout, uint32_t reason);

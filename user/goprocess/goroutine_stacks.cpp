@@ -202,10 +202,6 @@ struct GoroutineInspector::Impl {
 		std::optional<int32_t> idx;
 		if (tree)
 			idx = pclntab__pcdata(*tab, f, gobinary::PCDATA_INL_TREE_INDEX, sympc);
-		bool go118 = tab->magic == gobinary::PCLNTAB_MAGIC_GO118;
-		// runtime.inlinedCall: 1.18-1.19 {parent i16, funcID u8, _, file, line, nameOff, parentPc};
-		// 1.20+ {funcID u8, _ [3], nameOff, parentPc, startLine}.
-		const size_t size = go118 ? 20 : 16, id_at = go118 ? 2 : 0, name_at = go118 ? 12 : 4, pc_at = go118 ? 16 : 8;
 		uint64_t cur = sympc;
 		for (int depth = 0; depth < MAX_INLINE_DEPTH; depth++) {
 			SymFrame s;
@@ -217,21 +213,19 @@ struct GoroutineInspector::Impl {
 			}
 			s.frame.pc = lpc + bias;
 			s.frame.offset = lpc - f.entry;
-			std::optional<std::vector<uint8_t>> rec;
+			std::optional<gobinary::InlinedCall> call;
 			if (idx && *idx >= 0)
-				rec = bin->read(*gofunc + *tree + static_cast<uint64_t>(*idx) * size, size);
-			if (!rec) {
+				call = gobinary::pclntab__inlined_call(bin->image(), *tab, *gofunc + *tree, static_cast<size_t>(*idx));
+			if (!call) {
 				s.raw = f.name;
 				s.wrapper = tab->wrapper_func_id && f.func_id == tab->wrapper_func_id;
-				s.frame.function = goroutine_stacks__print_name(f.name);
+				s.frame.function = goroutine_stacks__print_name(s.raw);
 				out.push_back(std::move(s));
 				break;
 			}
-			int32_t name_off, parent_pc;
-			memcpy(&name_off, rec->data() + name_at, 4);
-			memcpy(&parent_pc, rec->data() + pc_at, 4);
-			s.raw = gobinary::pclntab__name(*tab, name_off);
-			s.wrapper = tab->wrapper_func_id && (*rec)[id_at] == tab->wrapper_func_id;
+			const int32_t parent_pc = call->parent_pc;
+			s.raw = gobinary::pclntab__name(*tab, call->name_off);
+			s.wrapper = tab->wrapper_func_id && call->func_id == tab->wrapper_func_id;
 			s.frame.function = goroutine_stacks__print_name(s.raw);
 			s.frame.inlined = true;
 			out.push_back(std::move(s));
@@ -319,7 +313,7 @@ struct GoroutineInspector::Impl {
 			slots.push_back(*lr);
 			if (*lr == 0)
 				return StackState::ok;
-			trap = injected_call(f->name);
+			trap = injected_call(std::string(f->name));
 			pc = *lr;
 			sp = fp;
 		}
@@ -407,9 +401,9 @@ struct GoroutineInspector::Impl {
 		c.parent_goid = r.parent_goid;
 		if (const gobinary::PclnFunction *f = r.gopc ? gobinary::pclntab__function_at(*tab, r.gopc) : nullptr) {
 			c.known = true;
-			c.function = goroutine_stacks__print_name(f->name);
+			c.function = goroutine_stacks__print_name(std::string(f->name));
 			bool wrapper = tab->wrapper_func_id && f->func_id == tab->wrapper_func_id;
-			c.shown = r.goid != 1 && goroutine_stacks__shown(f->name, wrapper, false, "");
+			c.shown = r.goid != 1 && goroutine_stacks__shown(std::string(f->name), wrapper, false, "");
 			uint64_t tracepc = r.gopc > f->entry ? r.gopc - 1 : r.gopc;
 			c.offset = r.gopc - f->entry;
 			if (auto line = gobinary::pclntab__line(*tab, tracepc)) {
