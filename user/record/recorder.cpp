@@ -107,6 +107,9 @@ void Recorder::on_exit(pid_t pid, session::Clock now)
 	try {
 		write_counters(pid, now);
 		writer_.exit({static_cast<uint32_t>(pid), {now.mono_ns, now.wall_ns}});
+		lost_ended_ += lost_[pid];
+		lost_.erase(pid);
+		named_.erase(pid);
 	} catch (...) {
 		if (!failure_)
 			failure_ = std::current_exception();
@@ -130,7 +133,7 @@ void Recorder::check() const
 
 uint64_t Recorder::lost_events() const
 {
-	uint64_t n = 0;
+	uint64_t n = lost_ended_;
 	for (const auto &[pid, lost] : lost_)
 		n += lost;
 	return n;

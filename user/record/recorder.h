@@ -47,8 +47,12 @@ private:
 
 	Writer &writer_;
 	const session::Session &session_;
+	// Of the processes still traced: an ended one leaves both (its lost events go to lost_ended_),
+	// so a long `record --all` does not grow with the processes that ever ran, and a PID that
+	// execs names its new program's sites again.
 	std::map<pid_t, std::set<session::SiteAddr>> named_;
 	std::map<pid_t, uint64_t> lost_;
+	uint64_t lost_ended_ = 0;
 	std::exception_ptr failure_;
 };
 

@@ -42,6 +42,9 @@ enum class GoroutineMode { exact, auto_, sampled };
 struct SessionOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
 	bool record_lifecycle = false;  // send every goroutine create/exit as a record (recording)
+	// Nothing renders an ended process's final figures (record: the file keeps them, written
+	// by the before-detach hook): forget it at once, so the model holds only what runs.
+	bool forget_ended = false;
 	// System-wide: follow_all() takes every Go process running now and, through the exec
 	// tracepoint, every one that starts later; uprobes are shared per binary.
 	bool system_wide = false;

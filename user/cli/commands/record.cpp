@@ -48,6 +48,7 @@ int record__run(const RecordOptions &opts)
 						  static_cast<uint64_t>(opts.interval.count())));
 	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
+	so.forget_ended = true;
 	session::Session session(so);
 	record::Recorder recorder(writer, session);
 	session.add_sink(recorder);
