@@ -59,6 +59,10 @@ void Recorder::on_event(const gort_event_header &hdr, const void *data, size_t s
 
 void Recorder::on_attach(pid_t pid)
 {
+	// A process attached and ended within one poll was announced by on_exit, before its exit
+	// record; the session no longer has it when the attach is reported.
+	if (!session_.aggregator().process(pid) || !announced_.insert(pid).second)
+		return;
 	const session::TracedProcess &p = session_.process(pid);
 	ProcessRecord r;
 	r.pid = static_cast<uint32_t>(pid);
@@ -105,11 +109,13 @@ void Recorder::on_interval(session::Clock now)
 void Recorder::on_exit(pid_t pid, session::Clock now)
 {
 	try {
+		on_attach(pid);  // the process record comes first, even if the attach is not reported yet
 		write_counters(pid, now);
 		writer_.exit({static_cast<uint32_t>(pid), {now.mono_ns, now.wall_ns}});
 		lost_ended_ += lost_[pid];
 		lost_.erase(pid);
 		named_.erase(pid);
+		announced_.erase(pid);
 	} catch (...) {
 		if (!failure_)
 			failure_ = std::current_exception();

@@ -26,7 +26,8 @@ public:
 	// Called by the ring buffer (through the session): never throws into libbpf's C frames; a
 	// failure is kept for check().
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
-	// After Session::attach(pid) returned: the process record and its alive-at-attach site names.
+	// After Session::attach(pid) returned: the process record and its alive-at-attach site names
+	// (once; nothing if the process already ended: on_exit wrote them).
 	void on_attach(pid_t pid);
 	// Every interval: the counters of every process still traced, then a tick.
 	void on_interval(session::Clock now);
@@ -53,6 +54,7 @@ private:
 	std::map<pid_t, std::set<session::SiteAddr>> named_;
 	std::map<pid_t, uint64_t> lost_;
 	uint64_t lost_ended_ = 0;
+	std::set<pid_t> announced_;  // process record written
 	std::exception_ptr failure_;
 };
 
