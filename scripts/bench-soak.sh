@@ -152,23 +152,27 @@ import json, os, sys
 top_out, report, top_log, rec_log, rec_file = sys.argv[1:6]
 top_rss0, top_rss1, rec_rss0, rec_rss1 = map(int, sys.argv[6:10])
 # top --json: cumulative per process; a process's last object (exited: true) has its final figures.
-last, objects = {}, 0
+# PIDs wrap during a long churn (pid_max is often 32768, and each Go process takes a few for its
+# threads), so a process is one PID from its first object to its "exited" one.
+ended, current, objects = [], {}, 0
 with open(top_out) as f:
     for line in f:
         objects += 1
         for p in json.loads(line)["processes"]:
-            last[p["pid"]] = p
+            current[p["pid"]] = p
+            if p["exited"]:
+                ended.append(current.pop(p["pid"]))
 def summary(procs):
     gc = [p for p in procs if p["comm"].endswith("-gc")]
     stw = sum(p["stw"]["gc"]["count"] + p["stw"]["other"]["count"] for p in gc)
     return (len(procs), sum(p["lost_events"] for p in procs), stw,
             max((p["stw"]["gc"]["p99_ns"] for p in gc), default=0))
-tn, tlost, tstw, tp99 = summary(list(last.values()))
+tn, tlost, tstw, tp99 = summary(ended + list(current.values()))
 rn, rlost, rstw, rp99 = summary(json.load(open(report))["processes"])
 attached = lambda log: sum(1 for l in open(log) if l.startswith("gort: attached to PID "))
 print("top --all:    %d processes attached, %d in the JSON (%d objects), lost events %d, STW pauses %d (gc p99 %.1f us)"
       % (attached(top_log), tn, objects, tlost, tstw, tp99 / 1e3))
-print("record --all: %d processes attached, %d in the report, lost events %d, STW pauses %d (gc p99 %.1f us), file %.1f MB"
+print("record --all: %d processes attached, %d PIDs in the report (one per PID), lost events %d, STW pauses %d (gc p99 %.1f us), file %.1f MB"
       % (attached(rec_log), rn, rlost, rstw, rp99 / 1e3, os.path.getsize(rec_file) / 1e6))
 print("RSS after warm-up -> end: top --all %d -> %d kB (%+d), record --all %d -> %d kB (%+d)"
       % (top_rss0, top_rss1, top_rss1 - top_rss0, rec_rss0, rec_rss1, rec_rss1 - rec_rss0))
