@@ -1,6 +1,6 @@
 /* Goroutine creation and exit, counted per creation site in BPF.
  *
- * Runtime facts relied on (../shared/notes/go-runtime.md §1.2, §10):
+ * Runtime facts relied on (docs/go-runtime.md §2, §3, §5):
  *  - every `go` statement runs runtime.newproc.func1 on g0, which calls newproc1 and then
  *    runqput(pp, newg, true): at that CALL, RBX holds the new g with goid, startpc and gopc set;
  *  - every goroutine ends in runtime.goexit1 (from goexit or runtime.Goexit), where R14 is the

@@ -1,6 +1,6 @@
 /* Stop-the-world pauses and GC cycles.
  *
- * Runtime facts relied on (../shared/notes/go-runtime.md §6; runtime/mgc.go of each version):
+ * Runtime facts relied on (docs/go-runtime.md §8; runtime/mgc.go of each version):
  *  - every pause ends in startTheWorldWithSema(now, w worldStop) (1.22+), which returns the
  *    `now` the runtime itself uses: GC adds `now - w.startedStopping` (1.23+; `w.start` in 1.22)
  *    to work.pauseNS, the figure MemStats.PauseTotalNs sums. So the pause is taken from the

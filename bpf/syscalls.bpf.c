@@ -23,7 +23,7 @@
  * kernel before blocking and after waking. A syscall that reaches the threshold by running on the
  * CPU without ever leaving it, or by several separate short waits, is not counted.
  *
- * Facts relied on (x86-64, arch/x86/entry/entry_64.S and common.c; ../shared/notes/go-runtime.md §3.2):
+ * Facts relied on (x86-64, arch/x86/entry/entry_64.S and common.c; docs/go-runtime.md §4):
  *  - entering by SYSCALL saves orig_ax = nr, ax = -ENOSYS, cx = ip and r11 = flags in the user
  *    pt_regs; do_syscall_x64 overwrites ax with the return value when the handler returns. So
  *    "orig_ax >= 0 && ax == -ENOSYS && cx == ip && r11 == flags" means: inside a syscall handler,

@@ -17,7 +17,7 @@
 #define GORT_MAX_STW_REASON 32 /* stwReason is a uint8 enum with 17 values in Go 1.21-1.27 */
 
 /* How startTheWorldWithSema/stopTheWorldWithSema pass the pause boundaries, per Go version
- * (../shared/notes/go-runtime.md §6.2). Chosen in user/gobinary, never tested by version in BPF. */
+ * (docs/go-runtime.md §8). Chosen in user/gobinary, never tested by version in BPF. */
 enum gort_stw_abi {
 	GORT_STW_ABI_NONE = 0,
 	/* 1.21: stopTheWorldWithSema(reason) AL; GC pauses start at runtime.work.pauseStart */

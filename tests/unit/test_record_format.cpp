@@ -548,7 +548,7 @@ TEST(Recorder, FileReplaysToTheLiveModel)
 		recorder.on_tick({kT0 + 60'000'000, 1});
 		send(lifecycle(GORT_EV_GOROUTINE_EXITED, kT0 + 70'000'000, 10));
 		src.c = counters(kT0 + 90'000'000, 3, 2);
-		recorder.on_exit(kPid, {kT0 + 90'000'000, 2});
+		recorder.on_exit(p, {kT0 + 90'000'000, 2});
 		live.freeze(kPid, src, {kT0 + 90'000'000, 2});
 		recorder.on_tick({kT0 + 90'500'000, 2});
 		recorder.finish({kT0 + 91'000'000, 3});

@@ -3,7 +3,7 @@
 // functions the compiler generated (funcID wrapper) or inlined (FUNCDATA_InlTree), and the
 // file:line of any PC (pcfile/pcln tables, as the runtime's tracebacks read them).
 //
-// Layout (runtime/symtab.go pcHeader, cmd/link pcln.go; ../shared/notes/go-runtime.md §4.2):
+// Layout (runtime/symtab.go pcHeader, cmd/link pcln.go; docs/go-runtime.md §6):
 // magic 0xfffffff0 (Go 1.18-1.19) or 0xfffffff1 (1.20+), nfunc, textStart, offsets of the name,
 // cu, file, pc and function tables; the function table holds {entryOff, funcOff} u32 pairs.
 #pragma once

@@ -2,7 +2,7 @@
 //
 // On x86-64 the kernel emulates a few instructions at a uprobe (jmp/jcc/call, push, nop:
 // arch/x86/kernel/uprobes.c branch_setup_xol_ops) and single-steps all others out of line, which
-// costs ~13 µs instead of ~1 µs here (../shared/notes/go-runtime.md §10). Hot probes must sit on
+// costs several times more (~10.5 µs vs ~3.2 µs here; docs/go-runtime.md §5). Hot probes must sit on
 // emulated instructions where the registers they read still hold the values of interest.
 #pragma once
 

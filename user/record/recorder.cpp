@@ -60,6 +60,10 @@ void Recorder::on_event(const gort_event_header &hdr, const void *data, size_t s
 void Recorder::on_attach(const session::TracedProcess &p)
 {
 	pid_t pid = p.pid;
+	// A process attached and ended within one poll was written by on_exit, before its exit
+	// record (before_detach runs before the session marks it ended).
+	if (p.ended || !announced_.insert(pid).second)
+		return;
 	traced_[pid] = p.symbols;
 	named_.erase(pid); // a PID that exec'd is a new program: its sites are named again
 	ProcessRecord r;
@@ -80,10 +84,6 @@ void Recorder::on_attach(const session::TracedProcess &p)
 	writer_.process(r);
 	for (const auto &[addr, n] : p.alive_at_attach)
 		name_site(pid, addr.startpc, addr.gopc);
-	// --all attaches inside Session::poll, which may also see the process end (on_exit) before
-	// the caller announces it here: it has no counters to write any more.
-	if (p.ended)
-		traced_.erase(pid);
 }
 
 void Recorder::write_counters(pid_t pid, Clock now)
@@ -108,12 +108,18 @@ void Recorder::on_tick(Clock now)
 	writer_.tick({now.mono_ns, now.wall_ns});
 }
 
-void Recorder::on_exit(pid_t pid, Clock now)
+void Recorder::on_exit(const session::TracedProcess &p, Clock now)
 {
+	pid_t pid = p.pid;
 	try {
+		on_attach(p);  // the process record comes first, even if the attach is not reported yet
 		write_counters(pid, now);
 		writer_.exit({static_cast<uint32_t>(pid), {now.mono_ns, now.wall_ns}});
 		traced_.erase(pid);
+		lost_ended_ += lost_[pid];
+		lost_.erase(pid);
+		named_.erase(pid);
+		announced_.erase(pid);
 	} catch (...) {
 		if (!failure_)
 			failure_ = std::current_exception();
@@ -137,7 +143,7 @@ void Recorder::check() const
 
 uint64_t Recorder::lost_events() const
 {
-	uint64_t n = 0;
+	uint64_t n = lost_ended_;
 	for (const auto &[pid, lost] : lost_)
 		n += lost;
 	return n;

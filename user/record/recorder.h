@@ -30,13 +30,14 @@ public:
 	// Called by the ring buffer (through the session): never throws into libbpf's C frames; a
 	// failure is kept for check().
 	void on_event(const gort_event_header &hdr, const void *data, size_t size) override;
-	// After Session::attach returned it: the process record and its alive-at-attach site names.
+	// After Session::attach returned it: the process record and its alive-at-attach site names
+	// (once; nothing if the process already ended: on_exit wrote them).
 	void on_attach(const session::TracedProcess &p);
 	// Every interval: the counters of every process still traced, then a tick.
 	void on_tick(Clock now) override;
 	// From the session's before-detach hook (its maps still readable): final counters and the exit
 	// record. Never throws (called inside Session::poll); a failure is kept for check().
-	void on_exit(pid_t pid, Clock now);
+	void on_exit(const session::TracedProcess &p, Clock now);
 	// The final counters, the end record, and the file closed. Throws UserError.
 	void finish(Clock now);
 	// Rethrows the first failure kept by on_event/on_exit.
@@ -53,8 +54,13 @@ private:
 	const CounterSource &counters_;
 	// The processes attached and not yet exited, with the names of their sites.
 	std::map<pid_t, std::shared_ptr<const ProcessSymbols>> traced_;
+	// Of the processes still traced: an ended one leaves them (its lost events go to lost_ended_),
+	// so a long `record --all` does not grow with the processes that ever ran, and a PID that
+	// execs names its new program's sites again.
 	std::map<pid_t, std::set<session::SiteAddr>> named_;
 	std::map<pid_t, uint64_t> lost_;
+	uint64_t lost_ended_ = 0;
+	std::set<pid_t> announced_;  // process record written
 	std::exception_ptr failure_;
 };
 

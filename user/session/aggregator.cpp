@@ -92,31 +92,21 @@ uint64_t traced_process__live_at_attach(const TracedProcess &p)
 
 void Aggregator::Durations::add(uint64_t d)
 {
-	values.push_back(d);
+	sketch.add(d);
 	total += d;
 	max = std::max(max, d);
+	duration_buckets__add(buckets, d);
 }
 
-PauseStats Aggregator::Durations::stats()
+PauseStats Aggregator::Durations::stats() const
 {
-	if (sorted < values.size()) {
-		auto mid = values.begin() + static_cast<std::ptrdiff_t>(sorted);
-		std::sort(mid, values.end());
-		std::inplace_merge(values.begin(), mid, values.end());
-		sorted = values.size();
-	}
 	PauseStats s;
-	s.count = values.size();
+	s.count = sketch.count();
 	s.total_ns = total;
 	s.max_ns = max;
-	if (!values.empty()) {
-		auto at = [&](double q) {
-			size_t rank = static_cast<size_t>(std::ceil(q * values.size()));
-			return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-		};
-		s.p50_ns = at(0.50);
-		s.p99_ns = at(0.99);
-	}
+	s.p50_ns = sketch.quantile(0.50);
+	s.p99_ns = sketch.quantile(0.99);
+	s.buckets = buckets;
 	return s;
 }
 

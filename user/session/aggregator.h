@@ -15,6 +15,7 @@
 
 #include "gort/bpf_shared.h"
 #include "user/contracts/contracts.h"
+#include "user/session/duration_sketch.h"
 #include "user/session/model.h"
 #include "user/session/sources.h"
 #include "user/goprocess/goroutine_snapshot.h"
@@ -96,15 +97,14 @@ public:
 	const TracedProcess *process(pid_t pid) const;
 
 private:
-	// Every pause's duration, for exact percentiles: appended unsorted, merged into the sorted
-	// prefix only when stats are asked for (O(new log new + all) per rendered snapshot, not a
-	// copy and full sort of every pause so far).
+	// Pauses of one kind: count, total, max and the histogram buckets exact; percentiles from a
+	// sketch within DurationSketch::kRelativeError, so memory does not grow with the session.
 	struct Durations {
-		std::vector<uint64_t> values;
-		size_t sorted = 0;
+		DurationSketch sketch;
 		uint64_t total = 0, max = 0;
+		DurationBuckets buckets{};
 		void add(uint64_t d);
-		PauseStats stats();
+		PauseStats stats() const;
 	};
 	// What sampled/auto mode keeps per process (the figures come from readings, not BPF totals).
 	struct Accounting {

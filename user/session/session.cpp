@@ -134,9 +134,12 @@ void Session::end(pid_t pid)
 {
 	tracer_.poll(0); // what it reported before it ended
 	Clock now = clock__now();
-	if (before_detach_)
-		before_detach_(pid, now);
-	aggregator_.freeze(pid, tracer_, now);
+	if (const TracedProcess *p = aggregator_.process(pid); p && before_detach_)
+		before_detach_(*p, now);
+	if (opts_.forget_ended)
+		aggregator_.drop(pid);
+	else
+		aggregator_.freeze(pid, tracer_, now);
 	census_.remove(pid);
 	// An exec under -p attaches the same PID again at once, with another binary: nothing of the
 	// old program's sampling may outlive it.

@@ -43,6 +43,9 @@ enum class GoroutineMode { exact, auto_, sampled };
 struct SessionOptions {
 	uint64_t slow_syscall_ns = 1'000'000;
 	bool record_lifecycle = false;  // send every goroutine create/exit as a record (recording)
+	// Nothing renders an ended process's final figures (record: the file keeps them, written
+	// by the before-detach hook): forget it at once, so the model holds only what runs.
+	bool forget_ended = false;
 	// System-wide: follow_all() takes every Go process running now and, through the exec
 	// tracepoint, every one that starts later; uprobes are shared per binary.
 	bool system_wide = false;
@@ -90,10 +93,12 @@ public:
 	// aggregator knows them, and the live counters.
 	void add_sink(EventSink &sink) { fanout_.extra.push_back(&sink); }
 	const TracedProcess &process(pid_t pid) const { return *aggregator_.process(pid); }
+	// Null once an ended process was forgotten (SessionOptions::forget_ended).
+	const TracedProcess *find_process(pid_t pid) const { return aggregator_.process(pid); }
 	const CounterSource &counters() const { return tracer_; }
 	// For a recorder: called when a process has ended, after its last records were delivered and
 	// before it is frozen (at `now`) and detached, while counters() still has its maps.
-	void set_before_detach(std::function<void(pid_t, Clock)> hook) { before_detach_ = std::move(hook); }
+	void set_before_detach(std::function<void(const TracedProcess &, Clock)> hook) { before_detach_ = std::move(hook); }
 
 private:
 	struct FanOut : EventSink {
@@ -141,7 +146,7 @@ private:
 	std::vector<std::string> notes_;
 	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it
 	uint64_t exec_lost_seen_ = 0;
-	std::function<void(pid_t, Clock)> before_detach_;
+	std::function<void(const TracedProcess &, Clock)> before_detach_;
 
 	// Declared before the tracer: its ring buffer delivers into them until it is destroyed.
 	Aggregator aggregator_;

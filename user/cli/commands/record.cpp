@@ -35,7 +35,12 @@ public:
 	}
 	// With --all, processes are attached inside session.poll(); their records come from the next
 	// poll on, so announcing them to the recorder right after each poll keeps the file in order.
-	void attached(const session::AttachSummary &s) override { recorder_.on_attach(session_.process(s.pid)); }
+	void attached(const session::AttachSummary &s) override
+	{
+		// Gone already (attached and ended within one poll, forgotten at once): on_exit wrote it.
+		if (const session::TracedProcess *p = session_.find_process(s.pid))
+			recorder_.on_attach(*p);
+	}
 	void begin() override
 	{
 		// Every process is attached: from this first chunk on, the file is a recording.
@@ -95,12 +100,13 @@ int record__run(const RecordOptions &opts)
 						  static_cast<uint64_t>(opts.interval.count())));
 	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
+	so.forget_ended = true;
 	session::DriverOptions o = driver_options__for(opts.select, opts.interval, opts.duration);
 	o.verb = "recording";
 	session::Driver driver(so, o);
 	record::Recorder recorder(writer, driver.session().counters());
 	driver.session().add_sink(recorder);
-	driver.session().set_before_detach([&](pid_t pid, Clock now) { recorder.on_exit(pid, now); });
+	driver.session().set_before_detach([&](const session::TracedProcess &p, Clock now) { recorder.on_exit(p, now); });
 	RecordHooks hooks(driver.session(), writer, recorder, opts);
 	driver.attach(hooks);
 	return driver.run(hooks);
