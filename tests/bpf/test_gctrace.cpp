@@ -142,9 +142,81 @@ void expect_gate_equals_memstats(const GctraceRun &run)
 	EXPECT_GT(h.os_threads, 0u);
 }
 
+struct HeapGateRun {
+	nlohmann::json report;
+	gort::session::ProcessSnapshot at_gate;  // gort's snapshot while the program waits at its gate
+};
+
+// groundtruth -heap-gate: after its explicit GCs it allocates small objects (left in the Ps'
+// mcaches), prints "heap-gate" and allocates nothing until it reads a line; then its own
+// runtime.ReadMemStats goes into the report's gate figures. gort's snapshot is taken between.
+HeapGateRun run_heap_gate(const std::string &binary)
+{
+	Child child({binary, "-heap-gate"});
+	groundtruth__await_ready(child);
+	gort::session::Session session(gort::session::SessionOptions{});
+	session.attach(child.pid());
+	child.write_line("go");
+	auto deadline = std::chrono::steady_clock::now() + 120s;
+	while (!child.line_ready(10ms)) {
+		session.poll(10);
+		if (std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error("groundtruth did not reach its heap gate");
+	}
+	auto line = child.read_line(0ms);
+	if (!line || *line != "heap-gate")
+		throw std::runtime_error("groundtruth: expected \"heap-gate\", got " + line.value_or("nothing"));
+	session.poll(0);  // the last cycle's record
+	HeapGateRun run;
+	run.at_gate = session.snapshot().processes.at(0);
+	child.write_line("on");
+	run.report = groundtruth__await_report(child, session);
+	child.close_stdin();
+	if (!child.wait(30s))
+		throw std::runtime_error("groundtruth did not exit");
+	while (session.has_live_processes())
+		session.poll(10);
+	return run;
+}
+
+// Every MemStats figure gort shows equals the program's own ReadMemStats at the same quiet gate:
+// HeapAlloc and HeapObjects to the byte and object (heap_reader.h), the others from the cycle
+// record and runtime.gomaxprocs.
+void expect_heap_gate_equals_memstats(const HeapGateRun &run)
+{
+	const auto &gate = run.report["gate"];
+	const auto &h = run.at_gate.heap;
+	SCOPED_TRACE(run.report["go_version"].get<std::string>());
+	ASSERT_TRUE(h.known);
+	ASSERT_TRUE(h.alloc_known);
+	EXPECT_EQ(h.alloc, gate["heap_alloc"].get<uint64_t>());
+	EXPECT_EQ(h.objects, gate["heap_objects"].get<uint64_t>());
+	EXPECT_EQ(h.num_gc, gate["num_gc"].get<uint32_t>());
+	EXPECT_EQ(h.pause_total_ns, gate["pause_total_ns"].get<uint64_t>());
+	EXPECT_EQ(h.goal, gate["next_gc"].get<uint64_t>());
+	EXPECT_EQ(h.gogc, gate["gogc"].get<int32_t>());
+	EXPECT_EQ(h.gomaxprocs, gate["gomaxprocs"].get<int32_t>());
+	EXPECT_GT(h.os_threads, 0u);
+	std::printf("heap gate %s: HeapAlloc %llu HeapObjects %llu NumGC %u (gort = ReadMemStats)\n",
+		    run.report["go_version"].get<std::string>().c_str(), static_cast<unsigned long long>(h.alloc),
+		    static_cast<unsigned long long>(h.objects), h.num_gc);
+}
+
 } // namespace
 
 class Gctrace : public ::testing::TestWithParam<GoToolchain> {};
+
+TEST_P(Gctrace, HeapFiguresEqualReadMemStatsAtTheGate)
+{
+	expect_heap_gate_equals_memstats(run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth")));
+}
+
+// Without .symtab or DWARF: allp, gomaxprocs and the rest decoded from code, offsets from the table.
+TEST_P(Gctrace, StrippedBinaryHeapFiguresEqualReadMemStatsAtTheGate)
+{
+	expect_heap_gate_equals_memstats(
+		run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth", {"-ldflags=-s -w"})));
+}
 
 TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 {

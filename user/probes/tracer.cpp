@@ -21,6 +21,7 @@
 #include "user/common/capabilities.h"
 #include "user/common/error.h"
 #include "user/probes/calibrate.h"
+#include "user/goprocess/heap_reader.h"
 #include "user/goprocess/process.h"
 
 namespace gort::probes {
@@ -270,6 +271,14 @@ void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t l
 		detach(pid);
 		throw;
 	}
+	GaugeSource &g = gauges_[pid];
+	g.heap = layout.heap;
+	g.load_bias = load_bias;
+	try {
+		g.mem = std::make_unique<goprocess::ProcessMemory>(pid);
+	} catch (const UserError &) {
+		// Ended meanwhile: no heap figures; the exit is noticed as for any other process.
+	}
 	set_phase(pid, GORT_PHASE_BASELINE);
 }
 
@@ -334,14 +343,31 @@ std::vector<LinkPtr> Tracer::attach_links(pid_t pid, const std::vector<gobinary:
 	return links;
 }
 
-uint64_t Tracer::os_threads(pid_t pid) const
+session::ProcessGauges Tracer::gauges(pid_t pid) const
 {
+	session::ProcessGauges g;
 	std::error_code ec;
-	uint64_t n = 0;
 	for (auto it = std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec);
 	     !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-		n++;
-	return n;
+		g.os_threads++;
+	auto src = gauges_.find(pid);
+	if (src == gauges_.end())
+		return g;
+	GaugeSource &s = src->second;
+	if (g.os_threads == 0)
+		return s.last;  // ended: what it had last
+	if (s.mem) {
+		if (auto h = goprocess::heap_now__read(s.heap, s.load_bias, *s.mem)) {
+			g.heap_known = true;
+			g.heap_alloc = h->alloc;
+			g.heap_objects = h->objects;
+			g.gomaxprocs = h->gomaxprocs;
+		} else {
+			g.gomaxprocs = goprocess::heap_now__gomaxprocs(s.heap, s.load_bias, *s.mem);
+		}
+	}
+	s.last = g;
+	return g;
 }
 
 void Tracer::set_phase(pid_t pid, gort_phase phase)
@@ -357,6 +383,7 @@ void Tracer::set_phase(pid_t pid, gort_phase phase)
 
 void Tracer::forget(pid_t pid)
 {
+	gauges_.erase(pid);
 	process_links_.erase(pid);
 	goroutine_links_.erase(pid);
 	goroutine_probes_.erase(pid);

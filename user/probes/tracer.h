@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gort/bpf_shared.h"
+#include "user/goprocess/process.h"
 #include "user/session/sources.h"
 #include "user/gobinary/runtime_layout.h"
 
@@ -90,9 +91,11 @@ public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
-	// The entries of /proc/PID/task (the runtime's own count, sched.mnext - sched.nmfreed, would
-	// need its lock; the kernel's is the same set of threads).
-	uint64_t os_threads(pid_t pid) const override;
+	// OS threads: the entries of /proc/PID/task (the runtime's own count, sched.mnext -
+	// sched.nmfreed, would need its lock; the kernel's is the same set of threads). The heap
+	// figures and GOMAXPROCS: read from the process's memory (goprocess/heap_reader.h). Once the
+	// process has ended, the last figures read.
+	session::ProcessGauges gauges(pid_t pid) const override;
 	// The baseline-phase records (GORT_PHASE_BASELINE): the g addresses of goroutines created
 	// since attach, and the goids and sites of older goroutines that ended meanwhile.
 	std::vector<uint64_t> baseline_created(pid_t pid) const;
@@ -137,6 +140,13 @@ private:
 	std::map<pid_t, std::vector<gobinary::ProbeAttachment>> goroutine_probes_;
 	std::map<BinaryKey, BinaryLinks> binary_links_;
 	std::map<pid_t, BinaryKey> binary_of_;
+	struct GaugeSource {
+		gobinary::HeapLayout heap;
+		uint64_t load_bias = 0;
+		std::unique_ptr<goprocess::ProcessMemory> mem;
+		session::ProcessGauges last;
+	};
+	mutable std::map<pid_t, GaugeSource> gauges_;
 	EventSink &sink_;
 	bool record_lifecycle_ = false;
 
