@@ -16,6 +16,8 @@
 #include "support/traced_run.h"
 #include "support/go_build.h"
 #include "support/params.h"
+#include "user/record/recorder.h"
+#include "user/record/replay.h"
 #include "user/session/aggregator.h"
 #include "user/session/session.h"
 #include "user/views/views.h"
@@ -145,6 +147,17 @@ void expect_gate_equals_memstats(const GctraceRun &run)
 struct HeapGateRun {
 	nlohmann::json report;
 	gort::session::ProcessSnapshot at_gate;  // gort's snapshot while the program waits at its gate
+	gort::session::ProcessSnapshot replayed; // `report` of a recording that ended at the gate
+};
+
+// Forwards to the recorder until the recording is finished (the session outlives it).
+struct UntilFinished : gort::probes::EventSink {
+	gort::record::Recorder *recorder = nullptr;
+	void on_event(const gort_event_header &hdr, const void *data, size_t size) override
+	{
+		if (recorder)
+			recorder->on_event(hdr, data, size);
+	}
 };
 
 // groundtruth -heap-gate: after its explicit GCs it allocates small objects (left in the Ps'
@@ -152,10 +165,26 @@ struct HeapGateRun {
 // runtime.ReadMemStats goes into the report's gate figures. gort's snapshot is taken between.
 HeapGateRun run_heap_gate(const std::string &binary)
 {
+	char path[] = "/tmp/gort-heapgate-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		throw std::runtime_error("mkstemp");
+	close(fd);
+	struct Unlink {
+		std::string p;
+		~Unlink() { unlink(p.c_str()); }
+	} cleanup{path};
+
 	Child child({binary, "-heap-gate"});
 	groundtruth__await_ready(child);
 	gort::session::Session session(gort::session::SessionOptions{});
+	gort::record::Writer writer(path, true, gort::record::header__now(0, 1'000'000'000));
+	gort::record::Recorder recorder(writer, session);
+	UntilFinished sink;
+	sink.recorder = &recorder;
+	session.add_sink(sink);
 	session.attach(child.pid());
+	recorder.on_attach(child.pid());
 	child.write_line("go");
 	auto deadline = std::chrono::steady_clock::now() + 120s;
 	while (!child.line_ready(10ms)) {
@@ -169,6 +198,10 @@ HeapGateRun run_heap_gate(const std::string &binary)
 	session.poll(0);  // the last cycle's record
 	HeapGateRun run;
 	run.at_gate = session.snapshot().processes.at(0);
+	recorder.finish(gort::session::clock__now());  // its last counters record: the gate's
+	sink.recorder = nullptr;
+	std::vector<std::string> warnings;
+	run.replayed = gort::record::recording__report(path, warnings).processes.at(0);
 	child.write_line("on");
 	run.report = groundtruth__await_report(child, session);
 	child.close_stdin();
@@ -197,9 +230,17 @@ void expect_heap_gate_equals_memstats(const HeapGateRun &run)
 	EXPECT_EQ(h.gogc, gate["gogc"].get<int32_t>());
 	EXPECT_EQ(h.gomaxprocs, gate["gomaxprocs"].get<int32_t>());
 	EXPECT_GT(h.os_threads, 0u);
-	std::printf("heap gate %s: HeapAlloc %llu HeapObjects %llu NumGC %u (gort = ReadMemStats)\n",
+	// The recording carries them: its report shows the gate's figures.
+	const auto &r = run.replayed.heap;
+	EXPECT_TRUE(r.alloc_known);
+	EXPECT_EQ(r.alloc, h.alloc);
+	EXPECT_EQ(r.objects, h.objects);
+	EXPECT_EQ(r.gomaxprocs, h.gomaxprocs);
+	EXPECT_GT(r.os_threads, 0u);
+	std::printf("heap gate %s: gort HeapAlloc %llu HeapObjects %llu; ReadMemStats %llu %llu\n",
 		    run.report["go_version"].get<std::string>().c_str(), static_cast<unsigned long long>(h.alloc),
-		    static_cast<unsigned long long>(h.objects), h.num_gc);
+		    static_cast<unsigned long long>(h.objects), gate["heap_alloc"].get<unsigned long long>(),
+		    gate["heap_objects"].get<unsigned long long>());
 }
 
 } // namespace
