@@ -48,20 +48,27 @@ struct GctraceRun {
 	bool gc_trace = false;
 };
 
+// A file of the test's own under /tmp, removed at the end whatever happens.
+struct TempFile {
+	std::string path;
+	explicit TempFile(const char *prefix)
+	{
+		std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
+		int fd = mkstemp(tmpl.data());
+		if (fd < 0)
+			throw std::runtime_error("mkstemp");
+		close(fd);
+		path = tmpl;
+	}
+	~TempFile() { unlink(path.c_str()); }
+};
+
 // The program's stderr goes to a file: `sh -c 'exec'` keeps the PID, so the child is the Go
 // process itself.
 GctraceRun run_with_gctrace(const std::string &binary)
 {
-	char path[] = "/tmp/gort-gctrace-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		throw std::runtime_error("mkstemp");
-	close(fd);
-	struct Unlink {
-		std::string p;
-		~Unlink() { unlink(p.c_str()); }
-	} cleanup{path};
-
+	TempFile err_file("gort-gctrace");
+	const std::string &path = err_file.path;
 	Child child({"/bin/sh", "-c", "GODEBUG=gctrace=1 exec \"$0\" 2>\"$1\"", binary, path});
 	groundtruth__await_ready(child);
 
@@ -165,16 +172,8 @@ struct UntilFinished : gort::probes::EventSink {
 // runtime.ReadMemStats goes into the report's gate figures. gort's snapshot is taken between.
 HeapGateRun run_heap_gate(const std::string &binary)
 {
-	char path[] = "/tmp/gort-heapgate-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		throw std::runtime_error("mkstemp");
-	close(fd);
-	struct Unlink {
-		std::string p;
-		~Unlink() { unlink(p.c_str()); }
-	} cleanup{path};
-
+	TempFile recording("gort-heapgate");
+	const std::string &path = recording.path;
 	Child child({binary, "-heap-gate"});
 	groundtruth__await_ready(child);
 	gort::session::Session session(gort::session::SessionOptions{});
