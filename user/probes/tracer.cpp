@@ -279,6 +279,7 @@ void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t l
 	} catch (const UserError &) {
 		// Ended meanwhile: no heap figures; the exit is noticed as for any other process.
 	}
+	gauges(pid);  // a first reading: what a process that ends before any refresh keeps
 	set_phase(pid, GORT_PHASE_BASELINE);
 }
 

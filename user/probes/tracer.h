@@ -94,7 +94,7 @@ public:
 	// OS threads: the entries of /proc/PID/task (the runtime's own count, sched.mnext -
 	// sched.nmfreed, would need its lock; the kernel's is the same set of threads). The heap
 	// figures and GOMAXPROCS: read from the process's memory (goprocess/heap_reader.h). Once the
-	// process has ended, the last figures read.
+	// process has ended, the last figures read (at the latest refresh, else at attach).
 	session::ProcessGauges gauges(pid_t pid) const override;
 	// The baseline-phase records (GORT_PHASE_BASELINE): the g addresses of goroutines created
 	// since attach, and the goids and sites of older goroutines that ended meanwhile.
