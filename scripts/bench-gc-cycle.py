@@ -10,6 +10,8 @@ Synchronisation by protocol: "ready PID" from the program, "gort: attached" from
 """
 import ctypes
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -34,6 +36,20 @@ def prog_stats(name):
     return sum(p.get("run_cnt", 0) for p in progs), sum(p.get("run_time_ns", 0) for p in progs)
 
 
+def heap_read(gort, pid):
+    """HeapAlloc/HeapObjects are not read per cycle but per refresh, from user space
+    (user/goprocess/heap_reader.h): gort's GORT_DEBUG line times each read, over 20 refreshes of
+    `top --json`."""
+    r = subprocess.run([gort, "top", "-p", str(pid), "--json", "--interval", "100ms", "--duration", "2s"],
+                       capture_output=True, text=True, env=dict(os.environ, GORT_DEBUG="1"), timeout=60)
+    ns = sorted(int(m.group(1)) for m in re.finditer(r"heap figures read in (\d+) ns", r.stderr))
+    if not ns:
+        print("heap figures read: none timed (gort top status %d)" % r.returncode)
+        return
+    print("heap figures read (HeapAlloc/HeapObjects, per refresh, in gort, target not stopped): "
+          "median %.1f µs, max %.1f µs over %d reads" % (ns[len(ns) // 2] / 1e3, ns[-1] / 1e3, len(ns)))
+
+
 def main():
     gort, binary = sys.argv[1], sys.argv[2]
     fd = enable_stats()
@@ -53,12 +69,12 @@ def main():
         cnt, ns = prog_stats("gc_cycle_read")  # gort still attached: the program waits on stdin
         print("GC cycles: %d (program's NumGC), gc_cycle_read runs: %d, BPF run time per cycle: %.0f ns"
               % (report["num_gc"], cnt, ns / cnt if cnt else float("nan")))
+        heap_read(gort, prog.pid)
     finally:
         prog.kill()
         prog.wait()
         if tracer:
             tracer.wait(timeout=30)
-        import os
         os.close(fd)
 
 

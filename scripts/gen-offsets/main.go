@@ -26,14 +26,20 @@ var needed = map[string][]string{
 	"runtime.workType": {"pauseStart", "tSweepTerm", "tMarkTerm",
 		// gctrace (user/gobinary/runtime_gc.cpp)
 		"tMark", "tEnd", "heap0", "heap1", "heap2", "stwprocs", "maxprocs", "userForced", "pauseNS"},
-	"runtime.mstats": {"last_gc_nanotime", "last_gc_unix", "numgc", "gc_cpu_fraction", "pause_total_ns"},
+	"runtime.mstats": {"last_gc_nanotime", "last_gc_unix", "numgc", "gc_cpu_fraction", "pause_total_ns", "heapStats"},
 	"runtime.gcControllerState": {"assistTime", "dedicatedMarkTime", "fractionalMarkTime", "idleMarkTime",
-		"lastHeapGoal", "lastStackScan", "maxStackScan", "globalsScan", "gcPercent", "memoryLimit", "heapMarked"},
+		"lastHeapGoal", "lastStackScan", "maxStackScan", "globalsScan", "gcPercent", "memoryLimit", "heapMarked",
+		"totalAlloc", "totalFree"},
 	"runtime.moduledata": {"text", "gofunc"},
 	// user/goprocess/runtime_state.cpp: goroutine totals from the runtime's own counters.
 	"runtime.schedt": {"goidgen", "ngsys", "gFree"},
-	"runtime.p":      {"goidcache", "goidcacheend", "gFree"},
+	"runtime.p":      {"goidcache", "goidcacheend", "gFree", "mcache"},
 	"runtime.gList":  {"size"}, // Go 1.26+ only
+	// user/goprocess/heap_reader.cpp: MemStats.HeapAlloc and HeapObjects as ReadMemStats computes them.
+	"runtime.consistentHeapStats": {"stats"},
+	"runtime.heapStatsDelta":      {"largeAllocCount", "smallAllocCount", "largeFree", "largeFreeCount", "smallFreeCount"},
+	"runtime.mcache":              {"alloc"},
+	"runtime.mspan":               {"allocCount", "allocCountBeforeCache", "elemsize"},
 }
 
 func main() {

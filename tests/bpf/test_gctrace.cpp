@@ -16,6 +16,8 @@
 #include "support/traced_run.h"
 #include "support/go_build.h"
 #include "support/params.h"
+#include "user/record/recorder.h"
+#include "user/record/replay.h"
 #include "user/session/aggregator.h"
 #include "user/session/session.h"
 #include "user/views/views.h"
@@ -46,20 +48,27 @@ struct GctraceRun {
 	bool gc_trace = false;
 };
 
+// A file of the test's own under /tmp, removed at the end whatever happens.
+struct TempFile {
+	std::string path;
+	explicit TempFile(const char *prefix)
+	{
+		std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
+		int fd = mkstemp(tmpl.data());
+		if (fd < 0)
+			throw std::runtime_error("mkstemp");
+		close(fd);
+		path = tmpl;
+	}
+	~TempFile() { unlink(path.c_str()); }
+};
+
 // The program's stderr goes to a file: `sh -c 'exec'` keeps the PID, so the child is the Go
 // process itself.
 GctraceRun run_with_gctrace(const std::string &binary)
 {
-	char path[] = "/tmp/gort-gctrace-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0)
-		throw std::runtime_error("mkstemp");
-	close(fd);
-	struct Unlink {
-		std::string p;
-		~Unlink() { unlink(p.c_str()); }
-	} cleanup{path};
-
+	TempFile err_file("gort-gctrace");
+	const std::string &path = err_file.path;
 	Child child({"/bin/sh", "-c", "GODEBUG=gctrace=1 exec \"$0\" 2>\"$1\"", binary, path});
 	groundtruth__await_ready(child);
 
@@ -142,9 +151,112 @@ void expect_gate_equals_memstats(const GctraceRun &run)
 	EXPECT_GT(h.os_threads, 0u);
 }
 
+struct HeapGateRun {
+	nlohmann::json report;
+	gort::session::ProcessSnapshot at_gate;  // gort's snapshot while the program waits at its gate
+	gort::session::ProcessSnapshot replayed; // `report` of a recording that ended at the gate
+};
+
+// Forwards to the recorder until the recording is finished (the session outlives it).
+struct UntilFinished : gort::EventSink {
+	gort::record::Recorder *recorder = nullptr;
+	void on_event(const gort_event_header &hdr, const void *data, size_t size) override
+	{
+		if (recorder)
+			recorder->on_event(hdr, data, size);
+	}
+};
+
+// groundtruth -heap-gate: after its explicit GCs it allocates small objects (left in the Ps'
+// mcaches), prints "heap-gate" and allocates nothing until it reads a line; then its own
+// runtime.ReadMemStats goes into the report's gate figures. gort's snapshot is taken between.
+HeapGateRun run_heap_gate(const std::string &binary)
+{
+	TempFile recording("gort-heapgate");
+	const std::string &path = recording.path;
+	Child child({binary, "-heap-gate"});
+	groundtruth__await_ready(child);
+	gort::session::Session session(gort::session::SessionOptions{});
+	gort::record::Writer writer(path, true, gort::record::header__now(0, 1'000'000'000));
+	gort::record::Recorder recorder(writer, session.counters());
+	UntilFinished sink;
+	sink.recorder = &recorder;
+	session.add_sink(sink);
+	session.attach(child.pid());
+	recorder.on_attach(session.process(child.pid()));
+	child.write_line("go");
+	auto deadline = std::chrono::steady_clock::now() + 120s;
+	while (!child.line_ready(10ms)) {
+		session.poll(10);
+		if (std::chrono::steady_clock::now() > deadline)
+			throw std::runtime_error("groundtruth did not reach its heap gate");
+	}
+	auto line = child.read_line(0ms);
+	if (!line || *line != "heap-gate")
+		throw std::runtime_error("groundtruth: expected \"heap-gate\", got " + line.value_or("nothing"));
+	session.poll(0);  // the last cycle's record
+	HeapGateRun run;
+	run.at_gate = session.snapshot().processes.at(0);
+	recorder.finish(gort::clock__now());  // its last counters record: the gate's
+	sink.recorder = nullptr;
+	std::vector<std::string> warnings;
+	run.replayed = gort::record::recording__report(path, warnings).processes.at(0);
+	child.write_line("on");
+	run.report = groundtruth__await_report(child, session);
+	child.close_stdin();
+	if (!child.wait(30s))
+		throw std::runtime_error("groundtruth did not exit");
+	while (session.has_live_processes())
+		session.poll(10);
+	return run;
+}
+
+// Every MemStats figure gort shows equals the program's own ReadMemStats at the same quiet gate:
+// HeapAlloc and HeapObjects to the byte and object (heap_reader.h), the others from the cycle
+// record and runtime.gomaxprocs.
+void expect_heap_gate_equals_memstats(const HeapGateRun &run)
+{
+	const auto &gate = run.report["gate"];
+	const auto &h = run.at_gate.heap;
+	SCOPED_TRACE(run.report["go_version"].get<std::string>());
+	ASSERT_TRUE(h.known);
+	ASSERT_TRUE(h.alloc_known);
+	EXPECT_EQ(h.alloc, gate["heap_alloc"].get<uint64_t>());
+	EXPECT_EQ(h.objects, gate["heap_objects"].get<uint64_t>());
+	EXPECT_EQ(h.num_gc, gate["num_gc"].get<uint32_t>());
+	EXPECT_EQ(h.pause_total_ns, gate["pause_total_ns"].get<uint64_t>());
+	EXPECT_EQ(h.goal, gate["next_gc"].get<uint64_t>());
+	EXPECT_EQ(h.gogc, gate["gogc"].get<int32_t>());
+	EXPECT_EQ(h.gomaxprocs, gate["gomaxprocs"].get<int32_t>());
+	EXPECT_GT(h.os_threads, 0u);
+	// The recording carries them: its report shows the gate's figures.
+	const auto &r = run.replayed.heap;
+	EXPECT_TRUE(r.alloc_known);
+	EXPECT_EQ(r.alloc, h.alloc);
+	EXPECT_EQ(r.objects, h.objects);
+	EXPECT_EQ(r.gomaxprocs, h.gomaxprocs);
+	EXPECT_GT(r.os_threads, 0u);
+	std::printf("heap gate %s: gort HeapAlloc %llu HeapObjects %llu; ReadMemStats %llu %llu\n",
+		    run.report["go_version"].get<std::string>().c_str(), static_cast<unsigned long long>(h.alloc),
+		    static_cast<unsigned long long>(h.objects), gate["heap_alloc"].get<unsigned long long>(),
+		    gate["heap_objects"].get<unsigned long long>());
+}
+
 } // namespace
 
 class Gctrace : public ::testing::TestWithParam<GoToolchain> {};
+
+TEST_P(Gctrace, HeapFiguresEqualReadMemStatsAtTheGate)
+{
+	expect_heap_gate_equals_memstats(run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth")));
+}
+
+// Without .symtab or DWARF: allp, gomaxprocs and the rest decoded from code, offsets from the table.
+TEST_P(Gctrace, StrippedBinaryHeapFiguresEqualReadMemStatsAtTheGate)
+{
+	expect_heap_gate_equals_memstats(
+		run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth", {"-ldflags=-s -w"})));
+}
 
 TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 {

@@ -99,6 +99,16 @@ class Gctrace(gortlib.GortTestCase):
         self.assertEqual(live[-1], report["num_goroutine"])
         # 50 leakers, then a batch of 200 churn goroutines alive at once at most.
         self.assertGreater(max(live), report["num_goroutine"], "the churn burst is visible")
+        # `report` of the recording shows what every counters record carries: OS threads, the
+        # heap figures read from the process, GOMAXPROCS (replay had no threads before).
+        r = gortlib.run([gortlib.GORT, "report", out, "--json"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        p = gortlib.process_in(json.loads(r.stdout), prog.pid)
+        self.assertIsNotNone(p, r.stdout[:2000])
+        self.assertGreater(p["os_threads"], 0)
+        self.assertGreater(p["heap"]["alloc_bytes"], 0)
+        self.assertGreater(p["heap"]["objects"], 0)
+        self.assertEqual(p["heap"]["gomaxprocs"], report["gate"]["gomaxprocs"])
 
 
 if __name__ == "__main__":

@@ -103,6 +103,13 @@ TEST_P(StrippedTest, BuildInfoAndRecoveredGlobalsEqualSymbols)
 		EXPECT_EQ(gobinary::runtime_globals__runtime_init_time(plain, decode), plain.symbol("runtime.runtimeInitTime"));
 		EXPECT_TRUE(gobinary::runtime_globals__gc_controller(stripped, offs));
 		EXPECT_TRUE(gobinary::runtime_globals__runtime_init_time(stripped));
+		// The heap figures' globals (GOMAXPROCS and the Ps whose mcaches ReadMemStats flushes).
+		EXPECT_EQ(gobinary::runtime_globals__gomaxprocs(plain, decode), plain.symbol("runtime.gomaxprocs"));
+		EXPECT_EQ(gobinary::runtime_globals__allp(plain, decode), plain.symbol("runtime.allp"));
+		EXPECT_TRUE(gobinary::runtime_globals__gomaxprocs(stripped));
+		EXPECT_TRUE(gobinary::runtime_globals__allp(stripped));
+		EXPECT_TRUE(gobinary::runtime_layout__inspect(stripped).heap.valid);
+		EXPECT_EQ(gobinary::runtime_layout__inspect(stripped).heap.offsets, gobinary::runtime_layout__inspect(plain).heap.offsets);
 		EXPECT_EQ(gobinary::runtime_layout__inspect(stripped).gc_trace, gobinary::runtime_layout__inspect(plain).gc_trace);
 		EXPECT_TRUE(gobinary::runtime_layout__inspect(stripped).gc_trace);
 		EXPECT_EQ(gobinary::runtime_globals__stw_reason_strings(stripped), plain.string_array("runtime.stwReasonStrings"));

@@ -288,6 +288,40 @@ TEST(RecordFormat, RoundTripsEveryRecord)
 	EXPECT_EQ(t.lines[8], again.lines[0]);
 }
 
+// The gauges (threads, heap figures, GOMAXPROCS) ride at the end of a counters record; a record
+// from before them ends after its syscalls and reads with the gauges unknown.
+TEST(RecordFormat, CountersCarryTheGaugesAndOlderRecordsHaveNone)
+{
+	CountersRecord c;
+	c.pid = 7;
+	c.syscalls = {{gort_syscall_key{}, gort_syscall_stats{}}};
+	c.os_threads = 9;
+	c.heap_known = true;
+	c.heap_alloc = 1'370'632;
+	c.heap_objects = 768;
+	c.gomaxprocs = 2;
+	Encoder e;
+	counters__encode(e, c);
+	CountersRecord back;
+	Decoder d(e.bytes);
+	ASSERT_TRUE(counters__decode(d, back));
+	EXPECT_EQ(d.remaining(), 0u);
+	EXPECT_EQ(back.os_threads, 9u);
+	EXPECT_TRUE(back.heap_known);
+	EXPECT_EQ(back.heap_alloc, 1'370'632u);
+	EXPECT_EQ(back.heap_objects, 768u);
+	EXPECT_EQ(back.gomaxprocs, 2);
+
+	std::vector<uint8_t> older(e.bytes.begin(), e.bytes.end() - (8 + 1 + 8 + 8 + 4));
+	CountersRecord old_back;
+	Decoder od(older);
+	ASSERT_TRUE(counters__decode(od, old_back));
+	EXPECT_EQ(old_back.syscalls.size(), 1u);
+	EXPECT_EQ(old_back.os_threads, 0u);
+	EXPECT_FALSE(old_back.heap_known);
+	EXPECT_EQ(old_back.gomaxprocs, 0);
+}
+
 TEST(RecordFormat, EveryPrefixReadsAsAPrefixWithAWarning)
 {
 	TempDir dir;

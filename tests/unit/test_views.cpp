@@ -54,7 +54,7 @@ session::ProcessSnapshot example__process()
 	p.lost_events = 0;
 	p.heap = {.known = true, .num_gc = 14, .pause_total_ns = 2'900'000, .live = 3u << 20, .goal = 8u << 20,
 		.gogc = 100, .memory_limit = INT64_MAX, .gomaxprocs = 8, .gc_cpu_fraction = 0.0123, .os_threads = 11,
-		.live_history = {1 << 20, 2 << 20, 3 << 20}};
+		.alloc_known = true, .alloc = 5u << 20, .objects = 4321, .live_history = {1 << 20, 2 << 20, 3 << 20}};
 	return p;
 }
 
@@ -171,8 +171,10 @@ TEST(JsonView, HasTheDocumentedKeysAndValues)
 	EXPECT_EQ(p["sites"][3]["system"], true);
 
 	EXPECT_EQ(p["gc"], (nlohmann::json{{"cycles", 14}, {"per_sec", 0.0}, {"recent", nlohmann::json::array()}}));
-	EXPECT_EQ(keys__of(p["heap"]), (std::vector<std::string>{"gc_cpu_fraction", "goal_bytes", "gogc", "gomaxprocs",
-		"live_bytes", "live_history_bytes", "memory_limit_bytes", "num_gc", "pause_total_ns"}));
+	EXPECT_EQ(keys__of(p["heap"]), (std::vector<std::string>{"alloc_bytes", "gc_cpu_fraction", "goal_bytes", "gogc",
+		"gomaxprocs", "live_bytes", "live_history_bytes", "memory_limit_bytes", "num_gc", "objects", "pause_total_ns"}));
+	EXPECT_EQ(p["heap"]["alloc_bytes"], 5u << 20);
+	EXPECT_EQ(p["heap"]["objects"], 4321);
 	EXPECT_EQ(p["heap"]["goal_bytes"], 8u << 20);
 	EXPECT_EQ(p["heap"]["memory_limit_bytes"], INT64_MAX);
 	EXPECT_EQ(p["os_threads"], 11);
@@ -255,7 +257,7 @@ TEST(TextView, WritesTheExpectedLines)
 	EXPECT_TRUE(has("  gc cycles=14  stw gc: n=28 p50=85.0µs p99=310µs max=320µs total=2.90ms  other: n=1 max=40.0µs"
 	                "  worst=320µs"));
 	EXPECT_TRUE(has("  stw reason=\"GC mark termination\" n=14 p99=310µs max=320µs total=2.00ms"));
-	EXPECT_TRUE(has("  heap live=3.00MiB goal=8.00MiB gogc=100 memory_limit=none gomaxprocs=8 gc_cpu=1.23% threads=11"));
+	EXPECT_TRUE(has("  heap live=3.00MiB goal=8.00MiB gogc=100 memory_limit=none gomaxprocs=8 gc_cpu=1.23% threads=11 alloc=5.00MiB objects=4321"));
 	EXPECT_TRUE(has("  slow_syscalls n=5 threshold=1.00ms"));
 	EXPECT_TRUE(has("  syscall nanosleep n=3 total=150ms max=50.0ms by=main.worker:3"));
 	EXPECT_TRUE(has("  runtime-waits futex n=120 total=3.10s max=200ms"));

@@ -36,6 +36,17 @@ public:
 	virtual void on_event(const gort_event_header &hdr, const void *data, size_t size) = 0;
 };
 
+// What a process has now that no counter holds: read from the process when asked (live), the
+// last values a recording stored (replay).
+struct ProcessGauges {
+	uint64_t os_threads = 0;     // 0: unknown
+	bool heap_known = false;     // heap_alloc and heap_objects were read
+	uint64_t heap_alloc = 0;     // MemStats.HeapAlloc, computed as ReadMemStats does (goprocess/heap_reader.h)
+	uint64_t heap_objects = 0;   // MemStats.HeapObjects
+	int32_t gomaxprocs = 0;      // runtime.gomaxprocs now; 0: unknown
+	bool operator==(const ProcessGauges &) const = default;
+};
+
 // Cumulative counters of a process since attach, as BPF keeps them (or as a recording last
 // stored them).
 class CounterSource {
@@ -44,8 +55,8 @@ public:
 	virtual gort_proc_stats stats(pid_t pid) const = 0;
 	virtual std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const = 0;
 	virtual std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const = 0;
-	// OS threads of the process now; 0 when unknown (a recording replayed does not have them).
-	virtual uint64_t os_threads(pid_t) const { return 0; }
+	// What the process has now that no counter holds (live: read from it; replay: stored).
+	virtual ProcessGauges gauges(pid_t) const { return {}; }
 };
 
 // A creation site as people read it.

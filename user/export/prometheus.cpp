@@ -251,6 +251,15 @@ std::string prometheus__render(const session::Snapshot &snap, const std::map<pid
 		    [&](const ProcessSnapshot &p) { return i(p.heap.gomaxprocs); });
 	per_process(w, procs, "gort_os_threads", "gauge", "Threads of the process now.",
 		    [&](const ProcessSnapshot &p) { return u(p.heap.os_threads); });
+	std::vector<Traced> with_alloc;
+	for (const auto &t : procs)
+		if (t.p->heap.alloc_known)
+			with_alloc.push_back(t);
+	per_process(w, with_alloc, "gort_heap_alloc_bytes", "gauge",
+		    "Heap object bytes now (MemStats.HeapAlloc, computed as ReadMemStats does).",
+		    [&](const ProcessSnapshot &p) { return u(p.heap.alloc); });
+	per_process(w, with_alloc, "gort_heap_objects", "gauge", "Heap objects now (MemStats.HeapObjects).",
+		    [&](const ProcessSnapshot &p) { return u(p.heap.objects); });
 
 	// What the goroutine probes cost the target (README "Exact, sampled and auto mode").
 	per_process(w, procs, "gort_probe_sampled", "gauge", "1 while the goroutine probes are sampled, 0 while exact.",

@@ -55,6 +55,40 @@ bool gctrace_field(gort_gc_field f)
 	return f <= GORT_GC_RUNTIME_INIT_TIME;
 }
 
+// The heap figures' offsets (see HeapOffsets); nullopt if any is missing.
+std::optional<HeapOffsets> heap_offsets(const StructOffsets &offs)
+{
+	HeapOffsets h;
+	bool ok = true;
+	auto get = [&](std::string_view type, std::string_view member) -> uint32_t {
+		auto v = offs.get(type, member);
+		ok = ok && v;
+		return v.value_or(0);
+	};
+	h.total_alloc = get("runtime.gcControllerState", "totalAlloc");
+	h.total_free = get("runtime.gcControllerState", "totalFree");
+	h.stats = get("runtime.mstats", "heapStats") + get("runtime.consistentHeapStats", "stats");
+	h.large_alloc_count = get("runtime.heapStatsDelta", "largeAllocCount");
+	h.small_alloc_count = get("runtime.heapStatsDelta", "smallAllocCount");
+	uint32_t large_free = get("runtime.heapStatsDelta", "largeFree");
+	h.large_free_count = get("runtime.heapStatsDelta", "largeFreeCount");
+	h.small_free_count = get("runtime.heapStatsDelta", "smallFreeCount");
+	h.p_mcache = get("runtime.p", "mcache");
+	h.mcache_alloc = get("runtime.mcache", "alloc");
+	h.span_alloc_count = get("runtime.mspan", "allocCount");
+	h.span_alloc_count_before_cache = get("runtime.mspan", "allocCountBeforeCache");
+	h.span_elemsize = get("runtime.mspan", "elemsize");
+	if (!ok || large_free <= h.small_alloc_count)
+		return std::nullopt;
+	// heapStatsDelta (mstats.go, Go 1.19-1.27) ends `smallAllocCount [_NumSizeClasses]uint64;
+	// largeFree, largeFreeCount uint64; smallFreeCount [_NumSizeClasses]uint64` with no padding
+	// on 64-bit: the array length and the struct's size follow from the member offsets, which
+	// gort's table has for binaries without DWARF.
+	h.size_classes = (large_free - h.small_alloc_count) / 8;
+	h.delta_size = h.small_free_count + 8 * h.size_classes;
+	return h;
+}
+
 } // namespace
 
 void runtime_gc__plan(const GoBinary &bin, const StructOffsets &offs, RuntimeLayout &layout)
@@ -69,6 +103,16 @@ void runtime_gc__plan(const GoBinary &bin, const StructOffsets &offs, RuntimeLay
 	}
 	std::optional<uint64_t> init_time = runtime_globals__runtime_init_time(bin);
 	std::optional<uint64_t> gomaxprocs = runtime_globals__gomaxprocs(bin);
+	std::optional<uint64_t> allp = runtime_globals__allp(bin);
+	auto heap = heap_offsets(offs);
+	layout.heap.gomaxprocs = gomaxprocs.value_or(0);
+	if (heap && memstats && controller && allp && gomaxprocs) {
+		layout.heap.valid = true;
+		layout.heap.gc_controller = *controller;
+		layout.heap.memstats = *memstats;
+		layout.heap.allp = *allp;
+		layout.heap.offsets = *heap;
+	}
 
 	bool complete = true;
 	for (const FieldSpec &spec : field_specs(bin.build_info().version)) {

@@ -18,6 +18,7 @@ struct RipRefs {
 	std::set<uint64_t> cmp;    // those compared by CMP
 	std::set<uint64_t> xchg8;  // 8-byte XCHG stores (atomic.Store64)
 	std::set<uint64_t> load8;  // 8-byte MOV loads into a register (atomic.Load64 and plain reads)
+	std::set<uint64_t> read4;  // 4-byte operands read (MOV/MOVSXD into a register, CMP)
 };
 
 // How far apart (in references) the closest occurrences of all `addrs` are in `order`.
@@ -71,6 +72,9 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 					refs.load8.insert(addr);
 				if (insn[i].id == X86_INS_CMP)
 					refs.cmp.insert(addr);
+				if (x.operands[k].size == 4 && (insn[i].id == X86_INS_CMP || (k == 1 && x.operands[0].type == X86_OP_REG &&
+					(insn[i].id == X86_INS_MOV || insn[i].id == X86_INS_MOVSXD))))
+					refs.read4.insert(addr);
 				if (insn[i].id == X86_INS_LEA && x.operands[0].type == X86_OP_REG)
 					lea[x.operands[0].reg] = addr;
 			} else if (insn[i].id == X86_INS_XCHG && mem.disp == 0 && mem.index == X86_REG_INVALID &&
@@ -246,14 +250,55 @@ std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, 
 	return std::nullopt;
 }
 
+namespace {
+
+// The RIP-relative references of runtime.flushallmcaches and runtime.flushmcache together
+// (mstats.go, Go 1.19-1.27: `for i := 0; i < int(gomaxprocs); i++ { flushmcache(i) }` and
+// `p := allp[i]; c := p.mcache`): the loop reads gomaxprocs (int32) and nothing else global;
+// flushmcache reads allp's pointer and length (allp, allp+8) and nothing else global. Taken
+// together so that a build inlining one into the other (PGO) decodes the same.
+std::optional<RipRefs> mcache_flush_refs(const GoBinary &bin)
+{
+	auto loop = rip_refs(bin, "runtime.flushallmcaches");
+	if (!loop)
+		return std::nullopt;
+	if (auto one = rip_refs(bin, "runtime.flushmcache")) {
+		loop->all.insert(one->all.begin(), one->all.end());
+		loop->read4.insert(one->read4.begin(), one->read4.end());
+		loop->load8.insert(one->load8.begin(), one->load8.end());
+	}
+	return loop;
+}
+
+} // namespace
+
 std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how)
 {
 	if (how == Lookup::symbol_first)
 		if (auto s = bin.symbol("runtime.gomaxprocs"))
 			return s;
-	// Not decoded: without .symtab the aggregator falls back on work.maxprocs, the GOMAXPROCS
-	// the last cycle started with.
-	return std::nullopt;
+	auto refs = mcache_flush_refs(bin);
+	if (!refs || refs->read4.size() != 1)
+		return std::nullopt;
+	return *refs->read4.begin();
+}
+
+std::optional<uint64_t> runtime_globals__allp(const GoBinary &bin, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.allp"))
+			return s;
+	auto refs = mcache_flush_refs(bin);
+	if (!refs)
+		return std::nullopt;
+	std::optional<uint64_t> found;
+	for (uint64_t a : refs->load8)
+		if (refs->all.count(a + 8) && !refs->read4.count(a)) {
+			if (found)
+				return std::nullopt;
+			found = a;
+		}
+	return found;
 }
 
 std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin)

@@ -41,6 +41,8 @@ std::optional<uint64_t> runtime_globals__gc_controller(const GoBinary &bin, cons
 						       Lookup how = Lookup::symbol_first);
 std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, Lookup how = Lookup::symbol_first);
 std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how = Lookup::symbol_first);
+// runtime.allp ([]*p): the Ps whose mcaches hold small allocations not yet in the heap stats.
+std::optional<uint64_t> runtime_globals__allp(const GoBinary &bin, Lookup how = Lookup::symbol_first);
 
 // runtime.stwReasonStrings (Go 1.21+): from .symtab, else found in the data segments as the
 // string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".

@@ -35,6 +35,27 @@ struct GcField {
 	uint8_t size = 0;
 };
 
+// What MemStats.HeapAlloc and HeapObjects are computed from without stopping the program
+// (user/goprocess/heap_reader.h): member offsets of the runtime structs involved.
+struct HeapOffsets {
+	uint32_t total_alloc = 0, total_free = 0;  // gcControllerState.totalAlloc/totalFree (atomic.Uint64)
+	uint32_t stats = 0;        // mstats.heapStats.stats: [3]heapStatsDelta, the consistent shards
+	uint32_t delta_size = 0;   // sizeof(heapStatsDelta)
+	uint32_t large_alloc_count = 0, small_alloc_count = 0, large_free_count = 0, small_free_count = 0;
+	uint32_t size_classes = 0;  // _NumSizeClasses (smallAllocCount's length); numSpanClasses is twice it
+	uint32_t p_mcache = 0, mcache_alloc = 0;
+	uint32_t span_alloc_count = 0, span_alloc_count_before_cache = 0, span_elemsize = 0;
+	bool operator==(const HeapOffsets &) const = default;
+};
+
+// Link-time addresses of the globals the heap figures read, and the offsets; valid when all
+// were found (GOMAXPROCS alone may be known without the rest).
+struct HeapLayout {
+	bool valid = false;
+	uint64_t gc_controller = 0, memstats = 0, allp = 0, gomaxprocs = 0;
+	HeapOffsets offsets;
+};
+
 struct RuntimeLayout {
 	gort_go_offsets offsets{};
 	int64_t tls_g_offset = -8;
@@ -53,6 +74,7 @@ struct RuntimeLayout {
 	// enum gort_gc_field; empty addresses when the binary's globals cannot be found.
 	GcField gc_fields[GORT_GC_NR_FIELDS]{};
 	bool gc_trace = false;  // every gctrace field was found and gc_cycle_read is attached
+	HeapLayout heap;
 };
 
 // Throws UserError(unsupported) naming what is missing and what would make it work.

@@ -18,6 +18,7 @@
 
 #include "gort/bpf_shared.h"
 #include "user/contracts/contracts.h"
+#include "user/goprocess/process.h"
 #include "user/gobinary/runtime_layout.h"
 
 struct gort_bpf;
@@ -97,10 +98,12 @@ public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
-	// The entries of /proc/PID/task (the runtime's own count, sched.mnext - sched.nmfreed, would
-	// need its lock; the kernel's is the same set of threads).
-	uint64_t os_threads(pid_t pid) const override;
-	// What BPF noted of the process for the attach baseline (user/session/alive_at_attach.h),
+	// OS threads: the entries of /proc/PID/task (the runtime's own count, sched.mnext -
+	// sched.nmfreed, would need its lock; the kernel's is the same set of threads). The heap
+	// figures and GOMAXPROCS: read from the process's memory (goprocess/heap_reader.h). Once the
+	// process has ended, the last figures read (at the latest refresh, else at attach).
+	ProcessGauges gauges(pid_t pid) const override;
+		// What BPF noted of the process for the attach baseline (user/session/alive_at_attach.h),
 	// and its deletion.
 	BaselineRecords baseline(pid_t pid) const;
 	void clear_baseline(pid_t pid);
@@ -138,6 +141,13 @@ private:
 	std::map<pid_t, std::vector<gobinary::ProbeAttachment>> goroutine_probes_;
 	std::map<BinaryKey, BinaryLinks> binary_links_;
 	std::map<pid_t, BinaryKey> binary_of_;
+	struct GaugeSource {
+		gobinary::HeapLayout heap;
+		uint64_t load_bias = 0;
+		std::unique_ptr<goprocess::ProcessMemory> mem;
+		ProcessGauges last;
+	};
+	mutable std::map<pid_t, GaugeSource> gauges_;
 	EventSink &sink_;
 	bool record_lifecycle_ = false;
 

@@ -150,6 +150,11 @@ void counters__encode(Encoder &e, const CountersRecord &c)
 		e.pod(k);
 		e.pod(v);
 	}
+	e.u64(c.os_threads);
+	e.u8(c.heap_known ? 1 : 0);
+	e.u64(c.heap_alloc);
+	e.u64(c.heap_objects);
+	e.u32(static_cast<uint32_t>(c.gomaxprocs));
 }
 
 bool counters__decode(Decoder &d, CountersRecord &c)
@@ -168,6 +173,13 @@ bool counters__decode(Decoder &d, CountersRecord &c)
 	for (auto &[k, v] : c.syscalls) {
 		k = d.pod<gort_syscall_key>();
 		v = d.pod<gort_syscall_stats>();
+	}
+	if (d.ok() && d.remaining() > 0) {  // absent in files written before the gauges
+		c.os_threads = d.u64();
+		c.heap_known = d.u8() != 0;
+		c.heap_alloc = d.u64();
+		c.heap_objects = d.u64();
+		c.gomaxprocs = static_cast<int32_t>(d.u32());
 	}
 	return d.ok();
 }

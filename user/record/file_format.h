@@ -90,6 +90,12 @@ struct CountersRecord {
 	gort_proc_stats stats{};
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls;
+	// What the process had at that moment that no counter holds (session::ProcessGauges),
+	// appended after the syscalls: a file from before them ends there and has none.
+	uint64_t os_threads = 0;
+	bool heap_known = false;
+	uint64_t heap_alloc = 0, heap_objects = 0;
+	int32_t gomaxprocs = 0;
 };
 
 struct ExitRecord {

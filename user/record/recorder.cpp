@@ -95,6 +95,12 @@ void Recorder::write_counters(pid_t pid, Clock now)
 	c.stats = src.stats(pid);
 	c.sites = src.sites(pid);
 	c.syscalls = src.syscalls(pid);
+	ProcessGauges g = src.gauges(pid);
+	c.os_threads = g.os_threads;
+	c.heap_known = g.heap_known;
+	c.heap_alloc = g.heap_alloc;
+	c.heap_objects = g.heap_objects;
+	c.gomaxprocs = g.gomaxprocs;
 	for (const auto &[key, counts] : c.sites)
 		name_site(pid, key.startpc, key.gopc);
 	writer_.counters(c);

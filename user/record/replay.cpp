@@ -57,6 +57,15 @@ std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> ReplayCounters::sys
 	return it == latest_.end() ? std::vector<std::pair<gort_syscall_key, gort_syscall_stats>>{} : it->second.syscalls;
 }
 
+ProcessGauges ReplayCounters::gauges(pid_t pid) const
+{
+	auto it = latest_.find(pid);
+	if (it == latest_.end())
+		return {};
+	const CountersRecord &c = it->second;
+	return {c.os_threads, c.heap_known, c.heap_alloc, c.heap_objects, c.gomaxprocs};
+}
+
 void Replay::on_header(const FileHeader &h)
 {
 	header_ = h;

@@ -38,6 +38,7 @@ public:
 	gort_proc_stats stats(pid_t pid) const override;
 	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override;
 	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t pid) const override;
+	ProcessGauges gauges(pid_t pid) const override;
 	void set(const CountersRecord &c) { latest_[static_cast<pid_t>(c.pid)] = c; }
 
 private:

@@ -312,7 +312,13 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		h.gc_cpu_fraction = last.cpu_fraction;
 		h.live_history = st.heap_history;
 	}
-	s.heap.os_threads = source.os_threads(pid);
+	ProcessGauges gauges = source.gauges(pid);
+	s.heap.os_threads = gauges.os_threads;
+	s.heap.alloc_known = gauges.heap_known;
+	s.heap.alloc = gauges.heap_alloc;
+	s.heap.objects = gauges.heap_objects;
+	if (gauges.gomaxprocs)
+		s.heap.gomaxprocs = gauges.gomaxprocs;  // now, rather than when the last cycle ended
 
 	s.syscall_threshold_ns = slow_syscall_ns_;
 	for (const auto &[key, agg] : source.syscalls(pid)) {

@@ -116,6 +116,10 @@ struct HeapStats {
 	int32_t gomaxprocs = 0;
 	double gc_cpu_fraction = 0;   // MemStats.GCCPUFraction
 	uint64_t os_threads = 0;      // threads of the process now (/proc/PID/task)
+	// Read from the process now (not from the last cycle), computed as ReadMemStats does:
+	bool alloc_known = false;
+	uint64_t alloc = 0;           // MemStats.HeapAlloc
+	uint64_t objects = 0;         // MemStats.HeapObjects
 	std::vector<int64_t> live_history;  // heap live after each cycle, oldest first
 };
 

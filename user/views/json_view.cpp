@@ -87,6 +87,9 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 			{"gomaxprocs", h.gomaxprocs},
 			{"gc_cpu_fraction", h.gc_cpu_fraction},
 			{"live_history_bytes", history},
+			// Now, as runtime.ReadMemStats would compute them (null if unreadable).
+			{"alloc_bytes", h.alloc_known ? nlohmann::json(h.alloc) : nlohmann::json()},
+			{"objects", h.alloc_known ? nlohmann::json(h.objects) : nlohmann::json()},
 		};
 	}
 	nlohmann::json recent = nlohmann::json::array();

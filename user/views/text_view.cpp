@@ -77,9 +77,12 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 		format__duration_ns(p.stw_other.max_ns), format__duration_ns(p.stw_worst_ns));
 	if (p.heap.known) {
 		const auto &h = p.heap;
-		fmt::format_to(o, "  heap live={} goal={} gogc={} memory_limit={} gomaxprocs={} gc_cpu={:.2f}% threads={}\n",
+		fmt::format_to(o, "  heap live={} goal={} gogc={} memory_limit={} gomaxprocs={} gc_cpu={:.2f}% threads={}",
 			format__bytes(h.live), format__bytes(h.goal), format__gogc(h.gogc), format__memory_limit(h.memory_limit),
 			h.gomaxprocs, h.gc_cpu_fraction * 100, h.os_threads);
+		if (h.alloc_known)
+			fmt::format_to(o, " alloc={} objects={}", format__bytes(h.alloc), h.objects);
+		fmt::format_to(o, "\n");
 	}
 	for (const auto &[reason, r] : p.stw_by_reason) {
 		// Reasons are the runtime's phrases ("GC mark termination"), so always quoted.

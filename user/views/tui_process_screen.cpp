@@ -172,6 +172,8 @@ std::vector<Block> process__blocks(const session::ProcessSnapshot &p, size_t wid
 			.add(fmt::format("  goal {}  GOGC {}  limit {}  GOMAXPROCS {}  GC CPU {:.2f}%  threads {}",
 				format__bytes(h.goal), format__gogc(h.gogc), format__memory_limit(h.memory_limit), h.gomaxprocs,
 				h.gc_cpu_fraction * 100, h.os_threads));
+		if (h.alloc_known)
+			heap.add(fmt::format("  alloc {}  objects {}", format__bytes(h.alloc), h.objects));
 		Line heap_history;
 		heap_history.add("  live after each cycle ", kDim);
 		size_t hw = std::min(h.live_history.size(), std::max<size_t>(width > 26 ? width - 26 : 0, 10));

@@ -54,7 +54,12 @@ var (
 	leakProfile = flag.Bool("leak-profile", false, "with -stack-gate: run the goroutineleak profile first (Go 1.26+ built with GOEXPERIMENT=goroutineleakprofile), which marks goroutines blocked on unreachable channels _Gleaked")
 	pacedRate   = flag.Int("paced-churn", 0, "short-lived goroutines per second, started at a steady pace for -paced-for (a rate to sample)")
 	pacedFor    = flag.Duration("paced-for", 2*time.Second, "how long -paced-churn runs")
+	heapGate    = flag.Bool("heap-gate", false, "after the explicit GCs, allocate -heap-gate-objects small objects, print \"heap-gate\" and wait for a line before the gate's ReadMemStats, allocating nothing meanwhile")
+	gateObjects = flag.Int("heap-gate-objects", 300, "small objects -heap-gate allocates (they sit in the Ps' cached spans, which ReadMemStats flushes)")
 )
+
+// gateObjs keeps the heap gate's objects alive.
+var gateObjs [][]byte
 
 //go:noinline
 func pacedWorker(wg *sync.WaitGroup) { wg.Done() }
@@ -282,6 +287,22 @@ func main() {
 	}
 	for i := 0; i < *explicitGCs; i++ {
 		runtime.GC()
+	}
+	if *heapGate {
+		// Small objects of several size classes after the cycle: what the Ps' mcaches hold
+		// and the heap stats do not count yet. Then quiet: writing from bufio's existing
+		// buffer and ReadSlice allocate nothing, so the heap a tracer reads now is the one
+		// ReadMemStats describes below.
+		gateObjs = make([][]byte, *gateObjects)
+		for i := range gateObjs {
+			gateObjs[i] = make([]byte, 8+(i*37)%1000)
+		}
+		out.WriteString("heap-gate\n")
+		out.Flush()
+		if _, err := in.ReadSlice('\n'); err != nil {
+			fmt.Fprintf(os.Stderr, "groundtruth: no line after heap-gate: %v\n", err)
+			os.Exit(1)
+		}
 	}
 	var atGate runtime.MemStats
 	runtime.ReadMemStats(&atGate)
