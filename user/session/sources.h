@@ -29,6 +29,12 @@ public:
 	virtual uint64_t os_threads(pid_t) const { return 0; }
 };
 
+// Goroutine-probe hits counted in `st`: each one was a uprobe trap in the target.
+inline uint64_t proc_stats__traps(const gort_proc_stats &st)
+{
+	return st.created + st.exited + st.sys_created + st.sys_exited;
+}
+
 // A creation site as people read it.
 struct SiteNames {
 	std::string function;    // what the goroutines run (go wrappers resolved)
