@@ -17,6 +17,7 @@
 #include "user/gobinary/go_binary.h"
 #include "user/goprocess/process.h"
 #include "user/gobinary/runtime_layout.h"
+#include "user/probes/tracer.h"
 
 namespace gort::cli {
 
@@ -100,6 +101,22 @@ std::string join(const std::vector<std::string> &v, const char *sep)
 	return s;
 }
 
+// What one goroutine-probe trap costs a target on this machine, as top and record calibrate it
+// (probes/calibrate.h): the figure their budget multiplies the trap rate by. 0 and the reason
+// when it cannot be measured (no privileges).
+std::pair<double, std::string> trap_cost()
+{
+	struct Ignore : probes::EventSink {
+		void on_event(const gort_event_header &, const void *, size_t) override {}
+	} ignore;
+	try {
+		probes::Tracer tracer(probes::TracerOptions{}, ignore);
+		return {tracer.calibrate_trap_ns(), ""};
+	} catch (const UserError &e) {
+		return {0, e.what()};
+	}
+}
+
 } // namespace
 
 int ps__run(bool json, bool verbose)
@@ -110,6 +127,7 @@ int ps__run(bool json, bool verbose)
 	if (hidden > 0)
 		fmt::print(stderr, "gort: {} process{} of other users not looked at (their binaries are readable only "
 			   "by root): run gort ps as root to see every Go process\n", hidden, hidden == 1 ? "" : "es");
+	auto [trap_ns, trap_why] = verbose ? trap_cost() : std::pair<double, std::string>{};
 	if (json) {
 		nlohmann::json arr = nlohmann::json::array();
 		for (const auto &p : procs) {
@@ -131,6 +149,8 @@ int ps__run(bool json, bool verbose)
 				for (const auto &o : p.offsets)
 					offsets.push_back({{"name", o.name}, {"value", o.value}, {"source", o.origin}});
 				e["offsets"] = offsets;
+				// The machine's figure, on each process it applies to (the array stays an array).
+				e["trap_ns"] = trap_ns;
 			}
 			arr.push_back(e);
 		}
@@ -163,6 +183,15 @@ int ps__run(bool json, bool verbose)
 				   text__escape(p.probe_at[i]), pt.vaddr, text__escape(pt.instruction),
 				   pt.emulated ? "emulated      " : "single-stepped", pt.why);
 		}
+	}
+	if (verbose) {
+		if (trap_ns > 0)
+			fmt::format_to(o, "one goroutine-probe trap costs a target {:.2f} us of CPU on this machine (calibrated now: "
+					  "gort's exit program on an emulated instruction); auto mode keeps traps/s x this "
+					  "under --overhead\n",
+				   trap_ns / 1000);
+		else
+			fmt::format_to(o, "the cost of a goroutine-probe trap was not measured: {}\n", trap_why);
 	}
 	stdout__write(text);
 	return 0;
