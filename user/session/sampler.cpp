@@ -15,8 +15,19 @@ namespace gort::session {
 
 void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias)
 {
+	// The trap's cost, once: every mode shows the CPU its traps impose (where the probes stay
+	// on, a failed calibration only leaves it unknown).
+	bool stays_exact = opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide;
+	if (aggregator_.trap_ns() == 0) {
+		try {
+			aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
+		} catch (const UserError &) {
+			if (!stays_exact)
+				throw;
+		}
+	}
 	// System-wide, the probes are shared per binary (Tracer AttachScope::binary) and stay on.
-	if (opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide)
+	if (stays_exact)
 		return;
 	Sampling s;
 	try {
@@ -27,8 +38,6 @@ void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinar
 		notes_.push_back(fmt::format("gort: PID {} stays in exact mode: {}", pid, e.what()));
 		return;
 	}
-	if (aggregator_.trap_ns() == 0)
-		aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
 	s.binary = std::move(binary);
 	s.load_bias = load_bias;
 	uint64_t now = clock__now().mono_ns;
