@@ -91,7 +91,9 @@ run_one() {
   s0=$(cpu_ticks "$svc_pid")
   RESULT=$(wrk -t2 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/^Requests\/sec:/ {print $2}')
   s1=$(cpu_ticks "$svc_pid")
-  FIGURES=$(awk -v d=$((s1 - s0)) -v r="$RESULT" -v s="$secs" -v hz="$hz" 'BEGIN {printf "svc %.1f us CPU/req", d / hz * 1e6 / (r * s)}')
+  CPUREQ=$(awk -v d=$((s1 - s0)) -v r="$RESULT" -v s="$secs" -v hz="$hz" 'BEGIN {printf "%.2f", d / hz * 1e6 / (r * s)}')
+  FIGURES="svc $CPUREQ us CPU/req"
+  TRAPS=0
   if [ -n "$gort_pid" ]; then
     g1=$(cpu_ticks "$gort_pid")
     b1=$(bpf_ns "$gort_pid")
@@ -109,16 +111,20 @@ print(", traps/s %.0f x %.0f ns = %.2f%% CPU (%s at the end, fraction %.3f, %d m
       (traps, last["trap_ns"], traps * last["trap_ns"] / 1e7, last["mode"], last["sample_fraction"], last["mode_changes"]))
 PY
 )
+    TRAPS=$(sed -n 's/.*traps\/s \([0-9]*\) x.*/\1/p' <<<"$FIGURES")
     FIGURES+=$(awk -v g=$((g1 - g0)) -v b=$((b1 - b0)) -v s="$secs" -v hz="$hz" 'BEGIN {printf ", gort %.1f%% CPU, its BPF %.2f%% CPU", g / hz * 100 / s, b / 1e7 / s}')
   fi
 }
 
-declare -A all
+declare -A all cpu
+exact_traps_per_req=
 printf 'load average at start: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= reps; r++)); do
   for mode in untraced default exact; do
     run_one "$mode"
     all[$mode]+="$RESULT "
+    cpu[$mode]+="$CPUREQ "
+    [ "$mode" = exact ] && exact_traps_per_req+="$(awk -v t="${TRAPS:-0}" -v r="$RESULT" 'BEGIN {printf "%.3f", t / r}') "
     printf 'round %d %-8s %10s req/s  load %s  %s\n' "$r" "$mode" "$RESULT" "$(cut -d' ' -f1 /proc/loadavg)" "$FIGURES"
   done
 done
@@ -128,3 +134,15 @@ d=$(echo "${all[default]}" | median)
 e=$(echo "${all[exact]}" | median)
 printf 'median req/s: untraced %s, gort top (default) %s, gort top --exact %s\n' "$u" "$d" "$e"
 awk -v u="$u" -v d="$d" -v e="$e" 'BEGIN {printf "ratio to untraced: default %.3f (target >= 0.95), --exact %.3f\n", d/u, e/u}'
+# What a trap costs the service itself (its own CPU per request, exact minus untraced, over the
+# traps per request), next to gort's calibration of an isolated trap: the service also pays in
+# caches and TLB what the tight calibration loop does not.
+cu=$(echo "${cpu[untraced]}" | median)
+cd_=$(echo "${cpu[default]}" | median)
+ce=$(echo "${cpu[exact]}" | median)
+tpr=$(echo "$exact_traps_per_req" | median)
+awk -v u="$cu" -v d="$cd_" -v e="$ce" -v t="$tpr" 'BEGIN {
+  printf "median service CPU per request: untraced %.2f us, default %.2f us (%+.1f%%), --exact %.2f us (%+.1f%%)\n", u, d, (d / u - 1) * 100, e, (e / u - 1) * 100
+  if (t > 0) printf "--exact: %.2f traps per request, so %.2f us of the service'"'"'s CPU per trap\n", t, (e - u) / t
+}'
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
