@@ -83,7 +83,7 @@ run_one() {
     [ "$mode" = exact ] && args=(--exact)
     "$gort" top -p "$svc_pid" --json --interval 1s "${args[@]}" >"$tmp/gort.$mode.json" 2>"$tmp/gort.err" &
     gort_pid=$!
-    for _ in $(seq 300); do grep -q '^gort: attached' "$tmp/gort.err" && break; sleep 0.1; done
+    for _ in $(seq 300); do grep -qs '^gort: attached' "$tmp/gort.err" && break; sleep 0.1; done
     grep -q '^gort: attached' "$tmp/gort.err" || die "gort did not attach: $(cat "$tmp/gort.err")"
     g0=$(cpu_ticks "$gort_pid")
     b0=$(bpf_ns "$gort_pid")
