@@ -2,6 +2,8 @@
 // per-site live counts read from the runtime's own state equal the program's own figures at its
 // quiet point, the sampled per-site rate is near the truth, and switching between exact and
 // sampled mid-run loses nothing.
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -26,8 +28,11 @@ struct QuietRun {
 };
 
 // Runs groundtruth with a steady churn under `opts`, and snapshots once a reading taken after
-// the program's report (its quiet point) is in.
-QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args)
+// the program's report (its quiet point) is in and `settled` holds for the process (a state the
+// session reaches on its own, e.g. auto mode back to exact: waited for, not assumed to take a
+// fixed number of intervals).
+QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args,
+		   const std::function<bool(const gort::session::ProcessSnapshot &)> &settled = nullptr)
 {
 	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
@@ -39,11 +44,19 @@ QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, co
 	child.write_line("go");
 	QuietRun run;
 	run.report = groundtruth__await_report(child, session);
-	// Quiet now: a few intervals so that the last reading follows the report.
-	auto until = std::chrono::steady_clock::now() + 4 * opts.sample_interval + 100ms;
-	while (std::chrono::steady_clock::now() < until)
+	// Quiet now: a few intervals so that the last reading follows the report (every poll past an
+	// interval takes a reading), then until `settled`; the deadline only bounds a failure.
+	auto quiet = std::chrono::steady_clock::now() + 4 * opts.sample_interval + 100ms;
+	auto deadline = quiet + 60s;
+	for (;;) {
 		session.poll(10);
-	run.traced = session.snapshot().processes.at(0);
+		auto now = std::chrono::steady_clock::now();
+		if (now < quiet)
+			continue;
+		run.traced = session.snapshot().processes.at(0);
+		if (!settled || settled(run.traced) || now >= deadline)
+			break;
+	}
 	run.links_after = session.link_count();
 	child.close_stdin();
 	child.wait(30s);
@@ -122,7 +135,10 @@ TEST_P(Sampled, SwitchingModesLosesNothing)
 	o.sample_interval = 100ms;
 	o.overhead = 0.001;
 	o.trap_ns = 3000; // fixed, so the switch does not depend on this machine's speed
-	QuietRun run = run_quiet(GetParam(), o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"});
+	// Back to exact takes a window (one every few intervals in auto mode) that sees the quiet
+	// program, then a reading: wait for the switch itself.
+	QuietRun run = run_quiet(GetParam(), o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},
+				 [](const gort::session::ProcessSnapshot &p) { return p.cost.mode == "exact" && p.cost.mode_changes >= 2; });
 	expect_totals_exact(run);
 	EXPECT_GE(run.traced.cost.mode_changes, 2u);
 	EXPECT_EQ(run.traced.cost.mode, "exact");

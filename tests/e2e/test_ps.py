@@ -62,6 +62,19 @@ class Ps(gortlib.GortTestCase):
         self.assertIn(self.tc.full_version().lstrip("go"), mine[0])
         self.assertFalse([l for l in lines[1:] if re.match(r"\s*%d\b" % self.sleep.pid, l)], r.stdout)
 
+    def test_verbose_shows_the_calibrated_trap_cost(self):
+        # The figure auto mode's budget multiplies the trap rate by, measured on this machine:
+        # a trap is an exception and a BPF program, between ~0.1 us (bare metal) and tens of us.
+        r = gortlib.run([gortlib.GORT, "ps", "-v"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"one goroutine-probe trap costs a target ([0-9.]+) us of CPU", r.stdout)
+        self.assertTrue(m, r.stdout[-500:])
+        self.assertTrue(0.05 < float(m.group(1)) < 50, m.group(0))
+        r = gortlib.run([gortlib.GORT, "ps", "-v", "--json"], timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        e = {e["pid"]: e for e in ps_entries(r.stdout)}[self.go.pid]
+        self.assertTrue(50 < e["trap_ns"] < 50000, e["trap_ns"])
+
 
 if __name__ == "__main__":
     gortlib.main()

@@ -15,26 +15,39 @@ namespace gort::probes {
 
 namespace {
 
-volatile uint64_t calls_made;
-
-uint64_t mono_ns()
+uint64_t thread_cpu_ns()
 {
 	timespec ts{};
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + ts.tv_nsec;
 }
 
 } // namespace
 
-__attribute__((noinline)) void calibrate__point()
-{
-	calls_made = calls_made + 1;
-	asm volatile("" ::: "memory");
-}
+// Written in assembly so that the probed instruction is one the kernel emulates whatever the
+// compiler does (a C++ body starts with a RIP-relative load: single-stepped), with R14
+// holding the fake g as Go's ABIInternal keeps the current g there.
+#if defined(__x86_64__)
+asm(".text\n"
+    ".globl gort_calibrate_point\n"
+    ".globl gort_calibrate_trap\n"
+    ".type gort_calibrate_point, @function\n"
+    "gort_calibrate_point:\n"
+    "\tpush %r14\n"
+    "\tmov %rdi, %r14\n"
+    "gort_calibrate_trap:\n"
+    "\tpush %rbp\n"
+    "\tpop %rbp\n"
+    "\tpop %r14\n"
+    "\tret\n"
+    ".size gort_calibrate_point, .-gort_calibrate_point\n");
+#else
+#error "gort_calibrate_point: gort's BPF programs read x86-64 registers"
+#endif
 
 uint64_t calibrate__self_offset()
 {
-	auto addr = reinterpret_cast<uint64_t>(&calibrate__point);
+	auto addr = reinterpret_cast<uint64_t>(&gort_calibrate_trap[0]);
 	std::ifstream maps("/proc/self/maps");
 	std::string line;
 	while (std::getline(maps, line)) {
@@ -49,14 +62,14 @@ uint64_t calibrate__self_offset()
 					   "use --exact");
 }
 
-double calibrate__time_calls(int calls)
+double calibrate__time_calls(int calls, CalibrationG &g)
 {
 	double best = 1e18;
 	for (int round = 0; round < 3; round++) {
-		uint64_t t0 = mono_ns();
+		uint64_t t0 = thread_cpu_ns();
 		for (int i = 0; i < calls; i++)
-			calibrate__point();
-		best = std::min(best, static_cast<double>(mono_ns() - t0) / calls);
+			gort_calibrate_point(&g);
+		best = std::min(best, static_cast<double>(thread_cpu_ns() - t0) / calls);
 	}
 	return best;
 }

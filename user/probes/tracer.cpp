@@ -172,7 +172,15 @@ void Tracer::reap(std::vector<LinkPtr> links)
 				auto doomed = std::move(reap_queue_.back());
 				reap_queue_.pop_back();
 				lk.unlock();
-				doomed.clear(); // the slow part
+				// The slow part, one thread per link: closing a uprobe link takes its
+				// breakpoint out at once, then waits for a grace period (50-650 ms here).
+				// One after the other, the last link's breakpoint would stay in (and trap,
+				// 3 us per hit in the target) for all the earlier links' grace periods.
+				std::vector<std::thread> closers;
+				for (auto &link : doomed)
+					closers.emplace_back([l = std::move(link)]() mutable { l.reset(); });
+				for (auto &t : closers)
+					t.join();
 				lk.lock();
 			}
 		});
@@ -494,18 +502,47 @@ void Tracer::clear_baseline(pid_t pid)
 double Tracer::calibrate_trap_ns()
 {
 	constexpr int kCalls = 4000;
-	double plain = calibrate__time_calls(kCalls);
-	LIBBPF_OPTS(bpf_uprobe_opts, opts);
-	// The real exit program: its first map lookup misses (gort is not traced), which is what a
-	// trap in an untraced process of a shared binary costs; a traced one adds a few map updates.
-	LinkPtr link(bpf_program__attach_uprobe_opts(skel_->progs.goroutine_exited_r14, getpid(), "/proc/self/exe",
-						     calibrate__self_offset(), &opts));
-	if (!link)
-		throw UserError(ExitCode::failure, fmt::format("cannot set a uprobe on gort itself to calibrate its cost: {} "
-							       "(use --exact)",
+	// gort itself, registered as a traced process for the moment (it is never one otherwise:
+	// Session skips its own PID), so that the exit program does what it does in a target.
+	CalibrationG g;
+	uint64_t goid = 1, startpc = reinterpret_cast<uint64_t>(&gort_calibrate_point), gopc = startpc + 1;
+	std::memcpy(g.bytes + CalibrationG::kGoid, &goid, 8);
+	std::memcpy(g.bytes + CalibrationG::kStartpc, &startpc, 8);
+	std::memcpy(g.bytes + CalibrationG::kGopc, &gopc, 8);
+	pid_t self = getpid();
+	uint32_t key = self;
+	gort_proc_config cfg{};
+	cfg.off.g_goid = CalibrationG::kGoid;
+	cfg.off.g_startpc = CalibrationG::kStartpc;
+	cfg.off.g_gopc = CalibrationG::kGopc;
+	cfg.phase = GORT_PHASE_TRACING;
+	gort_proc_stats zero{};
+	double plain = calibrate__time_calls(kCalls, g);
+	if (bpf_map_update_elem(bpf_map__fd(skel_->maps.proc_stats), &key, &zero, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel_->maps.procs), &key, &cfg, BPF_ANY)) {
+		detach(self);
+		throw UserError(ExitCode::failure, fmt::format("cannot register gort in its maps to calibrate the uprobe "
+							       "cost: {} (use --exact)",
 							       std::strerror(errno)));
-	double probed = calibrate__time_calls(kCalls);
-	debug("calibration: {:.0f} ns per call plain, {:.0f} ns with a uprobe", plain, probed);
+	}
+	double probed = 0;
+	uint64_t hits = 0;
+	{
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		LinkPtr link(bpf_program__attach_uprobe_opts(skel_->progs.goroutine_exited_r14, self, "/proc/self/exe",
+							     calibrate__self_offset(), &opts));
+		if (!link) {
+			int err = errno;
+			detach(self);
+			throw UserError(ExitCode::failure, fmt::format("cannot set a uprobe on gort itself to calibrate its "
+								       "cost: {} (use --exact)",
+								       std::strerror(err)));
+		}
+		probed = calibrate__time_calls(kCalls, g);
+		hits = stats(self).exited;
+	}
+	detach(self); // its config, counters and the fake site
+	debug("calibration: {:.0f} ns per call plain, {:.0f} ns with a uprobe ({} hits counted)", plain, probed, hits);
 	return std::max(probed - plain, 1.0);
 }
 

@@ -8,15 +8,6 @@
 
 namespace gort::session {
 
-namespace {
-
-uint64_t traps_of(const gort_proc_stats &c)
-{
-	return c.created + c.exited + c.sys_created + c.sys_exited;
-}
-
-} // namespace
-
 ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const CounterSource &counters)
 {
 	auto it = procs_.find(pid);
@@ -104,7 +95,7 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	if (!first && r.fraction < 1)
 		a.cost.sites_estimated = true;
 
-	uint64_t traps = traps_of(counters.stats(pid));
+	uint64_t traps = proc_stats__traps(counters.stats(pid));
 	double dt = r.at.mono_ns > a.last_ns ? (r.at.mono_ns - a.last_ns) / 1e9 : 0;
 	if (!first && dt > 0) {
 		a.cost.traps_per_sec = (traps - a.traps_seen) / dt;

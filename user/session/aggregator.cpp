@@ -275,7 +275,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 	if (st.acct)
 		apply_accounting(st, s);
-	uint64_t traps = counters.created + counters.exited + counters.sys_created + counters.sys_exited;
+	uint64_t traps = proc_stats__traps(counters);
 
 	rates__advance(st, {g.created, g.exited, g.live, counters.gc_cycles, traps}, now);
 	s.created_per_sec = st.created_per_sec;

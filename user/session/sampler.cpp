@@ -15,8 +15,19 @@ namespace gort::session {
 
 void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias)
 {
+	// The trap's cost, once: every mode shows the CPU its traps impose (where the probes stay
+	// on, a failed calibration only leaves it unknown).
+	bool stays_exact = opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide;
+	if (aggregator_.trap_ns() == 0) {
+		try {
+			aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
+		} catch (const UserError &) {
+			if (!stays_exact)
+				throw;
+		}
+	}
 	// System-wide, the probes are shared per binary (Tracer AttachScope::binary) and stay on.
-	if (opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide)
+	if (stays_exact)
 		return;
 	Sampling s;
 	try {
@@ -27,14 +38,54 @@ void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinar
 		notes_.push_back(fmt::format("gort: PID {} stays in exact mode: {}", pid, e.what()));
 		return;
 	}
-	if (aggregator_.trap_ns() == 0)
-		aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
 	s.binary = std::move(binary);
 	s.load_bias = load_bias;
 	uint64_t now = clock__now().mono_ns;
-	s.counting_since = s.interval_start = now;
+	s.counting_since = s.interval_start = s.watch_ns = now;
+	s.watch_traps = proc_stats__traps(tracer_.stats(pid));
 	sampling__reading(pid, s, now); // the baseline
+	if (opts_.goroutine_mode == GoroutineMode::sampled) {
+		// Sampled from the start: a first interval in exact mode would cost the target a whole
+		// interval of traps.
+		s.sampled = true;
+		sampling__count(pid, s, false, clock__now().mono_ns);
+	}
 	sampling_.emplace(pid, std::move(s));
+}
+
+// Auto mode while exact: the trap rate is looked at every kWatch, not only at readings, so that
+// a process whose goroutine rate jumps (a service taking load) pays at most kWatch of exact
+// mode's cost beyond the budget, not a whole interval (0.5x throughput for a second here).
+void Session::sampling__watch(pid_t pid, Sampling &s, uint64_t now)
+{
+	constexpr uint64_t kWatch = 50'000'000;
+	if (now - s.watch_ns < kWatch)
+		return;
+	uint64_t traps = proc_stats__traps(tracer_.stats(pid));
+	double cost = static_cast<double>(traps - s.watch_traps) * aggregator_.trap_ns() / static_cast<double>(now - s.watch_ns);
+	s.watch_ns = now;
+	s.watch_traps = traps;
+	if (cost <= opts_.overhead)
+		return;
+	s.sampled = true;
+	s.exact_cost = cost;
+	s.intervals_since_window = 0;
+	sampling__count(pid, s, false, now);
+}
+
+int Session::sampling__timeout(int timeout_ms) const
+{
+	// A window ends on time, not at the caller's next poll (up to 100 ms later: a 2 ms window
+	// was measured lasting 141 ms, 70x its traps).
+	uint64_t now = clock__now().mono_ns;
+	for (const auto &[pid, s] : sampling_) {
+		if (!s.sampled || !s.counting)
+			continue;
+		uint64_t end = s.counting_since + s.window_ns;
+		int left = end > now ? static_cast<int>((end - now + 999'999) / 1'000'000) : 0;
+		timeout_ms = std::min(timeout_ms, left);
+	}
+	return timeout_ms;
 }
 
 void Session::sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now)
@@ -43,7 +94,11 @@ void Session::sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now)
 		return;
 	if (on) {
 		tracer_.set_goroutine_probes(pid, true); // attached paused: counting starts below
-		now = clock__now().mono_ns;
+		uint64_t attached = clock__now().mono_ns;
+		if (std::getenv("GORT_DEBUG"))
+			fmt::print(stderr, "gort debug: PID {} goroutine probes on in {:.2f} ms, window {:.1f} ms\n", pid,
+				   (attached - now) / 1e6, s.sampled ? s.window_ns / 1e6 : 0.0);
+		now = attached;
 		tracer_.set_phase(pid, GORT_PHASE_TRACING);
 		s.counting_since = now;
 	} else {
@@ -101,6 +156,8 @@ void Session::sampling__tick()
 			uint64_t now = clock__now().mono_ns;
 			if (s.sampled && s.counting && now - s.counting_since >= s.window_ns)
 				sampling__count(pid, s, false, now); // the window is over
+			if (!s.sampled && opts_.goroutine_mode == GoroutineMode::auto_)
+				sampling__watch(pid, s, now);
 			if (now - s.interval_start < static_cast<uint64_t>(opts_.sample_interval.count()))
 				continue;
 			sampling__reading(pid, s, now);
@@ -114,6 +171,8 @@ void Session::sampling__tick()
 			if (s.sampled && !forced && s.exact_cost < opts_.overhead / 2) {
 				s.sampled = false;
 				sampling__count(pid, s, true, now);
+				s.watch_ns = clock__now().mono_ns;
+				s.watch_traps = proc_stats__traps(tracer_.stats(pid));
 				continue;
 			}
 			// Attaching and removing the probes costs the target too (the removal's grace

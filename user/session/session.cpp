@@ -150,7 +150,7 @@ void Session::end(pid_t pid)
 
 std::vector<pid_t> Session::poll(int timeout_ms)
 {
-	tracer_.poll(timeout_ms);
+	tracer_.poll(sampling__timeout(timeout_ms));
 	sampling__tick();
 	std::vector<pid_t> ended;
 	if (opts_.system_wide) {

@@ -132,11 +132,14 @@ private:
 		uint64_t counting_since = 0, counted_ns = 0, interval_start = 0, window_ns = 0;
 		double exact_cost = 0;  // fraction of a CPU exact mode would cost, last estimate
 		unsigned intervals_since_window = 0;
+		uint64_t watch_ns = 0, watch_traps = 0;  // auto mode while exact: the last look at the rate
 	};
 	void sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias);
 	void sampling__tick();
 	void sampling__reading(pid_t pid, Sampling &s, uint64_t now);
 	void sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now);
+	void sampling__watch(pid_t pid, Sampling &s, uint64_t now);
+	int sampling__timeout(int timeout_ms) const;
 	std::map<pid_t, Sampling> sampling_;
 
 	SessionOptions opts_;

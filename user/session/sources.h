@@ -16,6 +16,12 @@
 
 namespace gort::session {
 
+// Goroutine-probe hits counted in `st`: each one was a uprobe trap in the target.
+inline uint64_t proc_stats__traps(const gort_proc_stats &st)
+{
+	return st.created + st.exited + st.sys_created + st.sys_exited;
+}
+
 // Site names by link-time addresses, shared by every process running one binary: symbolising
 // from DWARF costs milliseconds per site, and 50 copies of a service have the same sites.
 struct SiteNameCache {
