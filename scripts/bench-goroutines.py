@@ -40,7 +40,7 @@ def main():
     gortlib.require_root()
     gortlib.require_gort()
     tc = gortlib.newest_toolchain()
-    exe = gortlib.build(tc, "parked")
+    exe = gortlib.workload(tc, "parked")
     reaper = gortlib.Reaper()
     try:
         prog = reaper.program(exe, ["-n", str(args.n)])

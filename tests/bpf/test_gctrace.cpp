@@ -14,7 +14,7 @@
 
 #include "support/child.h"
 #include "support/traced_run.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/session/aggregator.h"
 #include "user/session/session.h"
@@ -148,7 +148,7 @@ class Gctrace : public ::testing::TestWithParam<GoToolchain> {};
 
 TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 {
-	GctraceRun run = run_with_gctrace(gort::testing::go_build(GetParam(), "groundtruth"));
+	GctraceRun run = run_with_gctrace(gort::testing::workload(GetParam(), "groundtruth"));
 	expect_lines_equal_the_runtimes(run);
 	expect_gate_equals_memstats(run);
 }
@@ -157,7 +157,7 @@ TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 TEST_P(Gctrace, StrippedBinaryLinesEqualTheRuntimesOwn)
 {
 	GctraceRun run =
-		run_with_gctrace(gort::testing::go_build(GetParam(), "groundtruth", {"-ldflags=-s -w"}));
+		run_with_gctrace(gort::testing::workload(GetParam(), "groundtruth", "stripped"));
 	expect_lines_equal_the_runtimes(run);
 }
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "support/traced_run.h"
 #include "user/session/session.h"
@@ -29,7 +29,7 @@ struct QuietRun {
 // the program's report (its quiet point) is in.
 QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args)
 {
-	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
+	std::vector<std::string> argv{gort::testing::workload(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child child(argv);
 	groundtruth__await_ready(child);

@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/gobinary/go_binary.h"
 #include "user/gobinary/pclntab.h"
@@ -67,11 +67,11 @@ void expect_matches_symtab(const GoBinary &bin)
 
 TEST_P(PclntabTest, PlainPieAndCgoAgreeWithSymtab)
 {
-	expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture")));
-	expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", {"-buildmode=pie"})));
+	expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_fixture")));
+	expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", "pie")));
 	if (system("command -v gcc >/dev/null 2>&1") == 0) {
-		expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_cgo")));
-		expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_cgo", {"-buildmode=pie"})));
+		expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_cgo")));
+		expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_cgo", "pie")));
 	}
 }
 
@@ -79,9 +79,9 @@ TEST_P(PclntabTest, PlainPieAndCgoAgreeWithSymtab)
 TEST_P(PclntabTest, StrippedFunctionsEqualUnstripped)
 {
 	for (std::vector<std::string> mode : {std::vector<std::string>{}, {"-buildmode=pie"}}) {
-		auto plain = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", mode));
+		auto plain = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", mode));
 		mode.push_back("-ldflags=-s -w");
-		auto stripped = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", mode));
+		auto stripped = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", mode));
 		ASSERT_TRUE(stripped->build_info().stripped);
 		ASSERT_FALSE(stripped->functions().empty());
 		for (const char *name : {"runtime.goexit1", "runtime.newproc.func1", "runtime.runqput", "runtime.gcMarkTermination",
@@ -124,15 +124,15 @@ struct Disassembly {
 TEST_P(PclntabTest, StrippedLocateEqualsDwarf)
 {
 	std::vector<std::pair<std::string, std::vector<std::string>>> builds = {{"target_fixture", {}},
-										  {"target_fixture", {"-buildmode=pie"}}};
+										  {"target_fixture", "pie"}};
 	// Externally linked: the system linker writes the ELF (and with -s strips it itself).
 	if (system("command -v gcc >/dev/null 2>&1") == 0)
 		builds.push_back({"target_cgo", {}});
 	for (auto [program, mode] : builds) {
 		SCOPED_TRACE(program + (mode.empty() ? "" : " " + mode[0]));
-		auto plain = GoBinary::open(gort::testing::go_build(GetParam(), program, mode));
+		auto plain = GoBinary::open(gort::testing::workload(GetParam(), program, mode));
 		mode.push_back("-ldflags=-s -w");
-		auto stripped = GoBinary::open(gort::testing::go_build(GetParam(), program, mode));
+		auto stripped = GoBinary::open(gort::testing::workload(GetParam(), program, mode));
 		ASSERT_TRUE(plain->build_info().has_dwarf);
 		ASSERT_FALSE(stripped->build_info().has_dwarf);
 		size_t checked = 0, mismatches = 0;
