@@ -96,11 +96,13 @@ func churnWorker(i int, wg *sync.WaitGroup) {
 	wg.Done()
 }
 
-// nanosleepCalls counts the nanosleep syscalls actually made (more than one per sleeper only if
-// a signal interrupted one).
+// nanosleepNs is the duration of every nanosleep syscall made, as the sleeper measured it around
+// the call: a signal (the runtime's own preemption signal, SIGURG) can cut one short with EINTR
+// after microseconds, and the sleeper then sleeps the remainder in a second call, so the number
+// of calls and their lengths are what was measured, not what was asked for.
 var (
-	nanosleepMu    sync.Mutex
-	nanosleepCalls int
+	nanosleepMu sync.Mutex
+	nanosleepNs []int64
 )
 
 //go:noinline
@@ -110,10 +112,13 @@ func sleeper(d time.Duration, wg *sync.WaitGroup) {
 	for {
 		var left syscall.Timespec
 		// syscall.Nanosleep goes through syscall.Syscall: entersyscall/exitsyscall on this
-		// goroutine's own thread, which is what a syscall tracer sees.
+		// goroutine's own thread, which is what a syscall tracer sees; the clock reads enclose
+		// them, so a tracer's duration is at most this one.
+		start := time.Now()
 		err := syscall.Nanosleep(&ts, &left)
+		took := time.Since(start)
 		nanosleepMu.Lock()
-		nanosleepCalls++
+		nanosleepNs = append(nanosleepNs, int64(took))
 		nanosleepMu.Unlock()
 		if err != syscall.EINTR {
 			return
@@ -131,8 +136,8 @@ type report struct {
 	NumGoroutineAtStart int            `json:"num_goroutine_at_start"`
 	NumGC               uint32         `json:"num_gc"`
 	PauseTotalNs        uint64         `json:"pause_total_ns"`
-	Nanosleeps          int            `json:"nanosleeps"`
-	NanosleepNs         int64          `json:"nanosleep_ns"`
+	Live                map[string]int `json:"live"`
+	NanosleepCallsNs    []int64        `json:"nanosleep_calls_ns"`
 	ExplicitGC          int            `json:"explicit_gc"`
 	GomaxprocsCalls     int            `json:"gomaxprocs_calls"`
 	ReadMemStatsCalls   int            `json:"read_mem_stats_calls"`
@@ -289,8 +294,10 @@ func main() {
 	g := gate{NumGC: atGate.NumGC, PauseTotalNs: atGate.PauseTotalNs, NextGC: atGate.NextGC,
 		HeapAlloc: atGate.HeapAlloc, HeapObjects: atGate.HeapObjects, GOGC: 100, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
-	// Non-GC stop-the-worlds.
-	prev := runtime.GOMAXPROCS(1)
+	// Non-GC stop-the-worlds: GOMAXPROCS stops the world only when the value changes (the same
+	// value returns at once), so the round trip goes to one more than the current value and back.
+	prev := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(prev + 1)
 	runtime.GOMAXPROCS(prev)
 	gomaxprocs := 2
 	var mid runtime.MemStats
@@ -319,12 +326,12 @@ func main() {
 			"main.churnWorker": *churn,
 			"main.sleeper":     *sleepers,
 		},
+		Live:                map[string]int{"main.leakWorker": *leakers},
 		NumGoroutine:        runtime.NumGoroutine(),
 		NumGoroutineAtStart: atStart,
 		NumGC:               after.NumGC - before.NumGC,
 		PauseTotalNs:        after.PauseTotalNs - before.PauseTotalNs,
-		Nanosleeps:          nanosleepCalls,
-		NanosleepNs:         int64(*sleepFor),
+		NanosleepCallsNs:    nanosleepNs,
 		ExplicitGC:          *explicitGCs,
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
