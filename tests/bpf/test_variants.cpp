@@ -149,7 +149,8 @@ TEST(UnknownVersion, NewerThanAnythingKnownIsTracedExactly)
 	ASSERT_EQ(gort::gobinary::GoBinary::open(copy)->build_info().version.raw, fake);
 	auto run = gort::testing::traced_run({copy});
 	std::filesystem::remove(copy);
-	gort::testing::expect_figures_equal_the_programs_own(run);
+	// No table row for it: the heap figures' offsets are not known (as with the table off).
+	gort::testing::expect_figures_equal_the_programs_own(run, false);
 }
 
 // A PGO build (-pgo=profile, Go 1.21+) may inline runtime functions such as gopark and

@@ -42,16 +42,15 @@ def _value(expr, gort, program):
     return expr
 
 
-def measured_calls(report, lo_ns, hi_ns=None):
-    """(surely, maybe): how many of the program's timed slow calls (expect.json's slow_syscall)
-    gort counts in [lo_ns, hi_ns): those clear of both bounds by the timing margin, and those
-    within it too (gort's duration is at most the program's, by at most the margin less)."""
+def slow_bounds(report, at_least_ns):
+    """(lo, hi): how many stretches of at least at_least_ns gort may count in the program's timed
+    nanosleep calls (expect.json's slow_syscall): at least one per call not interrupted that asked
+    for at_least_ns + slack, at most as many as fit in each call's timed span."""
     s = EXPECT["slow_syscall"]
-    calls, m = _value(s["calls_ns"], {}, report), s["margin_ns"]
-    top = float("inf") if hi_ns is None else hi_ns
-    surely = sum(1 for d in calls if lo_ns + m <= d < top)
-    maybe = sum(1 for d in calls if lo_ns <= d < top + m)
-    return surely, maybe
+    calls = _value(s["calls"], {}, report)
+    lo = sum(1 for c in calls if not c["interrupted"] and c["asked_ns"] >= at_least_ns + s["slack_ns"])
+    hi = sum(c["took_ns"] // at_least_ns for c in calls)
+    return lo, hi
 
 
 def groundtruth_problems(version, report, status, p):
@@ -82,24 +81,24 @@ def groundtruth_problems(version, report, status, p):
         expect("sites[%s].system" % fn, not any(system), system, False)
 
     s = EXPECT["slow_syscall"]
-    calls, m = _value(s["calls_ns"], p, report), s["margin_ns"]
+    calls, slack = _value(s["calls"], p, report), s["slack_ns"]
     threshold = p.get("syscall_threshold_ns", SYSCALL_THRESHOLD_NS)
-    surely, maybe = measured_calls(report, threshold)
+    lo, hi = slow_bounds(report, threshold)
     sc = {x["name"]: x for x in p.get("syscalls", [])}.get(s["name"], {"count": 0, "total_ns": 0, "max_ns": 0,
                                                                           "by_function": {}})
     n = sc["count"]
-    # gort counts off-CPU stretches inside a syscall (bpf/syscalls.bpf.c): the runtime's own waits
-    # are shown beside, for a mismatch to say where a call went.
+    # The runtime's own waits are shown beside, for a mismatch to say where a call went.
     waits = {x["name"]: x for x in p.get("runtime_waits", [])}.get(s["name"])
-    expect("syscalls[%s].count in the program's timed calls %r (gort: %r, runtime waits: %r)" % (
-        s["name"], calls, sc, waits), surely <= n <= maybe, n, (surely, maybe))
+    expect("syscalls[%s].count in [%d, %d] from the program's timed calls %r (gort: %r, runtime waits: %r)" % (
+        s["name"], lo, hi, calls, sc, waits), lo <= n <= hi, n, (lo, hi))
     expect("syscalls[%s].by_function" % s["name"], sc["by_function"] == ({s["function"]: n} if n else {}),
            sc["by_function"], {s["function"]: n})
-    slow = sorted(d for d in calls if d >= threshold)  # those gort may count
-    if n and slow:
-        lo, hi = sum(slow[:n]) - n * m, sum(slow[-n:])
-        expect("syscalls[%s].max_ns <= the longest timed call, by at most %d" % (s["name"], m),
-               slow[-1] - m <= sc["max_ns"] <= slow[-1], sc["max_ns"], slow[-1])
-        expect("syscalls[%s].total_ns in [%d, %d] (timed calls)" % (s["name"], lo, hi),
-               lo <= sc["total_ns"] <= hi, sc["total_ns"], (lo, hi))
+    asked = [c["asked_ns"] - slack for c in calls if not c["interrupted"] and c["asked_ns"] >= threshold + slack]
+    took = [c["took_ns"] for c in calls]
+    if n and calls:
+        want = (max(asked) if asked else 0, max(took))
+        expect("syscalls[%s].max_ns in %r" % (s["name"], want), want[0] <= sc["max_ns"] <= want[1], sc["max_ns"], want)
+        want = (sum(asked), sum(took))
+        expect("syscalls[%s].total_ns in %r" % (s["name"], want), want[0] <= sc["total_ns"] <= want[1],
+               sc["total_ns"], want)
     return problems

@@ -96,13 +96,21 @@ func churnWorker(i int, wg *sync.WaitGroup) {
 	wg.Done()
 }
 
-// nanosleepNs is the duration of every nanosleep syscall made, as the sleeper measured it around
-// the call: a signal (the runtime's own preemption signal, SIGURG) can cut one short with EINTR
-// after microseconds, and the sleeper then sleeps the remainder in a second call, so the number
-// of calls and their lengths are what was measured, not what was asked for.
+// nanosleepCalls are the nanosleep syscalls made, each as the sleeper timed it: a signal (the
+// runtime's own preemption signal, SIGURG) can cut one short with EINTR after microseconds, and
+// the sleeper then sleeps the remainder in a second call, so the calls and their lengths are what
+// was measured, not what was asked for. A call not interrupted slept at least what it asked for
+// (the kernel's guarantee); its clock reads enclose the syscall, and under CPU contention also
+// the wait for a CPU and a P after it.
+type nanosleepCall struct {
+	AskedNs     int64 `json:"asked_ns"`
+	TookNs      int64 `json:"took_ns"`
+	Interrupted bool  `json:"interrupted"`
+}
+
 var (
-	nanosleepMu sync.Mutex
-	nanosleepNs []int64
+	nanosleepMu    sync.Mutex
+	nanosleepCalls []nanosleepCall
 )
 
 //go:noinline
@@ -112,13 +120,12 @@ func sleeper(d time.Duration, wg *sync.WaitGroup) {
 	for {
 		var left syscall.Timespec
 		// syscall.Nanosleep goes through syscall.Syscall: entersyscall/exitsyscall on this
-		// goroutine's own thread, which is what a syscall tracer sees; the clock reads enclose
-		// them, so a tracer's duration is at most this one.
+		// goroutine's own thread, which is what a syscall tracer sees.
 		start := time.Now()
 		err := syscall.Nanosleep(&ts, &left)
 		took := time.Since(start)
 		nanosleepMu.Lock()
-		nanosleepNs = append(nanosleepNs, int64(took))
+		nanosleepCalls = append(nanosleepCalls, nanosleepCall{ts.Nano(), int64(took), err == syscall.EINTR})
 		nanosleepMu.Unlock()
 		if err != syscall.EINTR {
 			return
@@ -128,20 +135,20 @@ func sleeper(d time.Duration, wg *sync.WaitGroup) {
 }
 
 type report struct {
-	Pid                 int            `json:"pid"`
-	GoVersion           string         `json:"go_version"`
-	Created             map[string]int `json:"created"`
-	Exited              map[string]int `json:"exited"`
-	NumGoroutine        int            `json:"num_goroutine"`
-	NumGoroutineAtStart int            `json:"num_goroutine_at_start"`
-	NumGC               uint32         `json:"num_gc"`
-	PauseTotalNs        uint64         `json:"pause_total_ns"`
-	Live                map[string]int `json:"live"`
-	NanosleepCallsNs    []int64        `json:"nanosleep_calls_ns"`
-	ExplicitGC          int            `json:"explicit_gc"`
-	GomaxprocsCalls     int            `json:"gomaxprocs_calls"`
-	ReadMemStatsCalls   int            `json:"read_mem_stats_calls"`
-	AllocatedBytes      uint64         `json:"allocated_bytes"`
+	Pid                 int             `json:"pid"`
+	GoVersion           string          `json:"go_version"`
+	Created             map[string]int  `json:"created"`
+	Exited              map[string]int  `json:"exited"`
+	NumGoroutine        int             `json:"num_goroutine"`
+	NumGoroutineAtStart int             `json:"num_goroutine_at_start"`
+	NumGC               uint32          `json:"num_gc"`
+	PauseTotalNs        uint64          `json:"pause_total_ns"`
+	Live                map[string]int  `json:"live"`
+	NanosleepCalls      []nanosleepCall `json:"nanosleep_calls"`
+	ExplicitGC          int             `json:"explicit_gc"`
+	GomaxprocsCalls     int             `json:"gomaxprocs_calls"`
+	ReadMemStatsCalls   int             `json:"read_mem_stats_calls"`
+	AllocatedBytes      uint64          `json:"allocated_bytes"`
 	// The runtime's own figures at a quiet gate: right after the last explicit runtime.GC()
 	// (which returns once the sweep is done), before anything else runs.
 	Gate gate `json:"gate"`
@@ -331,7 +338,7 @@ func main() {
 		NumGoroutineAtStart: atStart,
 		NumGC:               after.NumGC - before.NumGC,
 		PauseTotalNs:        after.PauseTotalNs - before.PauseTotalNs,
-		NanosleepCallsNs:    nanosleepNs,
+		NanosleepCalls:      nanosleepCalls,
 		ExplicitGC:          *explicitGCs,
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
