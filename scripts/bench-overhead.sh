@@ -32,12 +32,8 @@ die() { echo "bench-overhead.sh: $*" >&2; exit 1; }
 read -r goversion go < <("$root/scripts/go-toolchains.sh" | tail -n 1) || true
 [ -n "${go:-}" ] || die "no Go toolchain found (run scripts/install-deps.sh)"
 churn=$build/workloads/go$goversion/churn
-mkdir -p "$(dirname "$churn")"
-if [ ! -x "$churn" ] || [ "$root/tests/workloads/churn/main.go" -nt "$churn" ]; then
-  (cd "$root/tests/workloads/churn" &&
-    GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go-cache" "$go" build -o "$churn.tmp" main.go)
-  mv -f "$churn.tmp" "$churn"
-fi
+# built by the build (tests/workloads/CMakeLists.txt), like every workload
+ninja -C "$build" "workloads/go$goversion/churn" > /dev/null
 
 tmp=$(mktemp -d)
 churn_pid=
@@ -179,11 +175,8 @@ awk -v u="$mu" -v f="$mf" -v e="$me" -v c="${calibrated:-0}" -v np="$FLOOR_PROBE
 # cycle, measured by the kernel's own BPF run-time statistics.
 if command -v bpftool >/dev/null 2>&1; then
   gt=$build/workloads/go$goversion/groundtruth
-  if [ ! -x "$gt" ] || [ "$root/tests/workloads/groundtruth/main.go" -nt "$gt" ]; then
-    (cd "$root/tests/workloads/groundtruth" &&
-      GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go-cache" "$go" build -o "$gt.tmp" main.go)
-    mv -f "$gt.tmp" "$gt"
-  fi
+  # built by the build (tests/workloads/CMakeLists.txt), like every workload
+  ninja -C "$build" "workloads/go$goversion/groundtruth" > /dev/null
   python3 "$root/scripts/bench-gc-cycle.py" "$gort" "$gt"
 else
   echo "note: no bpftool: the per-GC-cycle read cost is not measured"

@@ -25,12 +25,8 @@ command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh install
 read -r goversion go < <("$root/scripts/go-toolchains.sh" | tail -n 1) || true
 [ -n "${go:-}" ] || die "no Go toolchain found"
 svc=$build/workloads/go$goversion/httpsvc
-mkdir -p "$(dirname "$svc")"
-if [ ! -x "$svc" ] || [ "$root/tests/workloads/httpsvc/main.go" -nt "$svc" ]; then
-  (cd "$root/tests/workloads/httpsvc" &&
-    GO111MODULE=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go-cache" "$go" build -o "$svc.tmp" main.go)
-  mv -f "$svc.tmp" "$svc"
-fi
+# built by the build (tests/workloads/CMakeLists.txt), like every workload
+ninja -C "$build" "workloads/go$goversion/httpsvc" > /dev/null
 
 tmp=$(mktemp -d)
 svc_pid=

@@ -2,11 +2,15 @@
 # Installs everything gort needs to build and test on a fresh Debian 12 (bookworm) machine, as root.
 #  - libbpf >= 1.4 and bpftool 7.5 come from bookworm-backports (bookworm's libbpf 1.1 lacks
 #    uprobe_multi and the skeleton features we use), so that suite is added to apt's sources.
-#  - Go toolchains for test targets: 1.19 (bookworm), 1.21-1.23 (backports) as system packages;
-#    1.24 (trixie) and 1.26/1.27 (sid) are fetched as .debs with a private apt state and unpacked
-#    into .toolchains/ in the project, so trixie/sid never enter the system's sources.
+#  - Go toolchains for test targets, as tests/toolchains.txt lists them: bookworm's and
+#    bookworm-backports' as system packages; newer suites' (trixie, sid) are fetched as .debs with
+#    a private apt state and unpacked into .toolchains/ in the project, so trixie/sid never enter
+#    the system's sources.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
+# go_versions SUITE: the versions tests/toolchains.txt takes from that suite.
+go_versions() { awk -v s="$1" '$1 !~ /^#/ && $2 == s { print $1 }' "$here/tests/toolchains.txt"; }
+go_packages() { for v in $(go_versions "$1"); do echo "golang-$v-go"; done; }
 . "$here/scripts/as-root.sh" "$@"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -26,9 +30,9 @@ apt-get install -y -qq --no-install-recommends \
   libcli11-dev libfmt-dev libgtest-dev libgmock-dev libcapstone-dev libzstd-dev \
   nlohmann-json3-dev libelf-dev libdw-dev zlib1g-dev python3 procps file zstd util-linux \
   help2man man-db dpkg-dev libcap2-bin prometheus python3-yaml wrk \
-  golang-1.19-go
+  $(go_packages bookworm)
 apt-get install -y -qq --no-install-recommends -t bookworm-backports \
-  libbpf-dev bpftool golang-1.21-go golang-1.22-go golang-1.23-go
+  libbpf-dev bpftool $(go_packages bookworm-backports)
 
 # Newer Go toolchains from trixie/sid: a private apt state dir (its own sources, lists and cache),
 # `apt-get download`, then `dpkg -x` into .toolchains/. Nothing of it touches /etc/apt.
@@ -74,7 +78,8 @@ fetch_app() { # suite package...
     dpkg -x "$state/debs/$p"_*.deb "$dest"
   done
 }
-fetch_go trixie 1.24
-fetch_go sid 1.26 1.27
+for suite in $(awk '$1 !~ /^#/ && NF { print $2 }' "$here/tests/toolchains.txt" | sort -u); do
+  case "$suite" in bookworm|bookworm-backports) ;; *) fetch_go "$suite" $(go_versions "$suite") ;; esac
+done
 fetch_app sid prometheus-node-exporter prometheus-pushgateway prometheus
 echo "install-deps: done"

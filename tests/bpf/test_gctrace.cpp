@@ -14,7 +14,7 @@
 
 #include "support/child.h"
 #include "support/traced_run.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/record/recorder.h"
 #include "user/record/replay.h"
@@ -248,19 +248,19 @@ class Gctrace : public ::testing::TestWithParam<GoToolchain> {};
 
 TEST_P(Gctrace, HeapFiguresEqualReadMemStatsAtTheGate)
 {
-	expect_heap_gate_equals_memstats(run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth")));
+	expect_heap_gate_equals_memstats(run_heap_gate(gort::testing::workload(GetParam(), "groundtruth")));
 }
 
 // Without .symtab or DWARF: allp, gomaxprocs and the rest decoded from code, offsets from the table.
 TEST_P(Gctrace, StrippedBinaryHeapFiguresEqualReadMemStatsAtTheGate)
 {
 	expect_heap_gate_equals_memstats(
-		run_heap_gate(gort::testing::go_build(GetParam(), "groundtruth", {"-ldflags=-s -w"})));
+		run_heap_gate(gort::testing::workload(GetParam(), "groundtruth", "stripped")));
 }
 
 TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 {
-	GctraceRun run = run_with_gctrace(gort::testing::go_build(GetParam(), "groundtruth"));
+	GctraceRun run = run_with_gctrace(gort::testing::workload(GetParam(), "groundtruth"));
 	expect_lines_equal_the_runtimes(run);
 	expect_gate_equals_memstats(run);
 }
@@ -269,7 +269,7 @@ TEST_P(Gctrace, LinesEqualTheRuntimesOwn)
 TEST_P(Gctrace, StrippedBinaryLinesEqualTheRuntimesOwn)
 {
 	GctraceRun run =
-		run_with_gctrace(gort::testing::go_build(GetParam(), "groundtruth", {"-ldflags=-s -w"}));
+		run_with_gctrace(gort::testing::workload(GetParam(), "groundtruth", "stripped"));
 	expect_lines_equal_the_runtimes(run);
 }
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "support/traced_run.h"
 #include "user/common/error.h"
@@ -34,7 +34,7 @@ using gort::testing::TracedRun;
 
 TracedRun trace_groundtruth(const GoToolchain &tc, const std::vector<std::string> &args)
 {
-	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
+	std::vector<std::string> argv{gort::testing::workload(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
 	return gort::testing::traced_run(argv);
 }
@@ -73,7 +73,7 @@ class TooOld : public ::testing::TestWithParam<GoToolchain> {};
 // A Go version gort cannot trace is refused with a reason, never traced with wrong numbers.
 TEST_P(TooOld, IsRefusedWithAReason)
 {
-	Child child({gort::testing::go_build(GetParam(), "groundtruth")});
+	Child child({gort::testing::workload(GetParam(), "groundtruth")});
 	ASSERT_TRUE(child.read_line(30s));
 	gort::session::Session session(gort::session::SessionOptions{});
 	try {

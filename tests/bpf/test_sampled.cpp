@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/child.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "support/traced_run.h"
 #include "user/session/session.h"
@@ -34,7 +34,7 @@ struct QuietRun {
 QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args,
 		   const std::function<bool(const gort::session::ProcessSnapshot &)> &settled = nullptr)
 {
-	std::vector<std::string> argv{gort::testing::go_build(tc, "groundtruth")};
+	std::vector<std::string> argv{gort::testing::workload(tc, "groundtruth")};
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child child(argv);
 	groundtruth__await_ready(child);

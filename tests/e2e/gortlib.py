@@ -1,7 +1,8 @@
 """Helpers for gort's end-to-end tests (python3 standard library only).
 
-- Go workloads are built with a given toolchain into the same cache as tests/support/go_build.cpp:
-  $GORT_BUILD_DIR/workloads/go<version>/<name>, rebuilt when main.go is newer.
+- Go workloads are built by the build (tests/workloads/CMakeLists.txt), with every toolchain it
+  lists in $GORT_BUILD_DIR/workloads/toolchains.txt, into
+  $GORT_BUILD_DIR/workloads/go<version>/<name>[-<variant>]: tests only look them up (workload()).
 - Every process a test starts goes through a Reaper, whose cleanup() (registered with
   TestCase.addCleanup) ends it even when the test fails: gort first with SIGINT (so that it
   detaches its probes itself), then SIGKILL; then the traced programs. Nothing else is ever
@@ -13,6 +14,7 @@ Environment: GORT (the gort binary), GORT_SOURCE_DIR, GORT_BUILD_DIR (defaults: 
 and its build/ folder).
 """
 
+import collections
 import json
 import os
 import queue
@@ -52,9 +54,13 @@ class Toolchain:
 
 
 def toolchains(min_version=None):
-    out = subprocess.run([os.path.join(SOURCE_DIR, "scripts", "go-toolchains.sh")],
-                         capture_output=True, text=True, check=True).stdout
-    tcs = [Toolchain(*line.split()) for line in out.splitlines() if line.strip()]
+    """The toolchains the build built the workloads with (those of tests/toolchains.txt present
+    here, as the C++ tests read them too), oldest first."""
+    try:
+        with open(os.path.join(BUILD_DIR, "workloads", "toolchains.txt")) as f:
+            tcs = [Toolchain(*line.split()) for line in f if line.strip()]
+    except FileNotFoundError:
+        tcs = []
     if min_version is not None:
         tcs = [t for t in tcs if t.key >= tuple(min_version)]
     return tcs
@@ -63,7 +69,8 @@ def toolchains(min_version=None):
 def newest_toolchain():
     tcs = toolchains()
     if not tcs:
-        raise unittest.SkipTest("no Go toolchain found: run scripts/install-deps.sh")
+        raise unittest.SkipTest("no Go toolchain built the workloads: run scripts/install-deps.sh, "
+                                "then scripts/build.sh")
     return tcs[-1]
 
 
@@ -74,26 +81,18 @@ def _go_env():
     return env
 
 
-_build_lock = threading.Lock()
+def workload_path(tc, program, variant=None):
+    name = program if variant in (None, "", "plain") else "%s-%s" % (program, variant)
+    return os.path.join(BUILD_DIR, "workloads", "go" + tc.version, name)
 
 
-def build(tc, program):
-    """Builds tests/workloads/<program>/main.go with toolchain tc; returns the binary's path."""
-    src_dir = os.path.join(SOURCE_DIR, "tests", "workloads", program)
-    src = os.path.join(src_dir, "main.go")
-    out_dir = os.path.join(BUILD_DIR, "workloads", "go" + tc.version)
-    out = os.path.join(out_dir, program)
-    with _build_lock:
-        os.makedirs(out_dir, exist_ok=True)
-        if os.path.exists(out) and os.path.getmtime(out) > os.path.getmtime(src):
-            return out
-        tmp = "%s.tmp.%d" % (out, os.getpid())
-        r = subprocess.run([tc.go, "build", "-o", tmp, "main.go"], cwd=src_dir, env=_go_env(),
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("go build failed (%s, %s): %s" % (tc.version, program, r.stdout + r.stderr))
-        os.replace(tmp, out)
-        return out
+def workload(tc, program, variant=None):
+    """The path of tests/workloads/<program> built by toolchain tc as `variant` (the names
+    tests/workloads/CMakeLists.txt gives them: "stripped", "pie", ...)."""
+    out = workload_path(tc, program, variant)
+    if not os.path.exists(out):
+        raise AssertionError("%s is not built: run scripts/build.sh gort_workloads" % out)
+    return out
 
 
 def require_gort():
@@ -292,12 +291,33 @@ class Reaper:
                     pass
 
 
+TracedToEnd = collections.namedtuple("TracedToEnd", "report status gort_status prog gort")
+
+
 class GortTestCase(unittest.TestCase):
     """A TestCase whose processes are all ended after each test, pass or fail."""
 
     def setUp(self):
         self.reaper = Reaper()
         self.addCleanup(self.reaper.cleanup)
+
+    def trace_to_end(self, exe, args, gort_args, env=None):
+        """A workload of the ground-truth protocol traced from start to end: starts `exe args`,
+        then `gort GORT_ARGS -p PID`; once gort attached, lets the program run, report and exit,
+        and waits for gort to end by itself (its only target is gone)."""
+        prog = self.reaper.program(exe, args, env=env)
+        gort = self.reaper.gort(list(gort_args) + ["-p", prog.pid])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()
+        prog.close_stdin()
+        status = prog.wait(timeout=30)
+        try:
+            gort_status = gort.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.fail("gort did not end by itself within 60s after its only target (pid %d) exited; "
+                      "stderr: %s" % (prog.pid, gort.stderr_text()[-2000:]))
+        return TracedToEnd(report, status, gort_status, prog, gort)
 
 
 def process_in(obj, pid):

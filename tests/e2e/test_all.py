@@ -59,7 +59,7 @@ class AllMode(gortlib.GortTestCase):
         other = self.reaper.proc([self.named_copy("/bin/sleep", self.tag + "-sleep"), "30"])
         runs = []
         for tc in gortlib.toolchains(min_version=(1, 21)):
-            exe = self.named_copy(gortlib.build(tc, "groundtruth"), "%s-%s" % (self.tag, tc.version.replace(".", "")))
+            exe = self.named_copy(gortlib.workload(tc, "groundtruth"), "%s-%s" % (self.tag, tc.version.replace(".", "")))
             prog = self.reaper.program(exe)
             # Synchronise on gort having attached this very process (exec tracepoint), never a sleep.
             gort.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid), which="err",
@@ -106,7 +106,7 @@ class AllMode(gortlib.GortTestCase):
         rec.wait_line(lambda l: l.startswith("gort: recording every Go process"), which="err", what="recording line")
         runs = []
         for tc in (gortlib.toolchains(min_version=(1, 21))[0], gortlib.newest_toolchain()):
-            exe = self.named_copy(gortlib.build(tc, "groundtruth"), "%s-r%s" % (self.tag, tc.version.replace(".", "")))
+            exe = self.named_copy(gortlib.workload(tc, "groundtruth"), "%s-r%s" % (self.tag, tc.version.replace(".", "")))
             prog = self.reaper.program(exe)
             rec.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid), which="err",
                           what="attached line for pid %d" % prog.pid)
@@ -134,7 +134,7 @@ class AllMode(gortlib.GortTestCase):
         self.assertEqual(failures, [], "\n".join(failures))
 
     def test_filters_and_limits(self):
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         a = self.reaper.program(self.named_copy(exe, self.tag + "-a"))
         b = self.reaper.program(self.named_copy(exe, self.tag + "-b"))
         c = self.reaper.program(self.named_copy(exe, self.tag + "-c"))
@@ -151,7 +151,7 @@ class AllMode(gortlib.GortTestCase):
                       (refused, self.tag, "c" if refused == c.pid else "a"), err)
 
     def test_copies_of_one_binary_share_one_set_of_uprobes(self):
-        exe = self.named_copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), self.tag + "-same")
+        exe = self.named_copy(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), self.tag + "-same")
         gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "1s"])
         gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
         links_before = bpf_fds(gort.pid)[0]
@@ -174,7 +174,7 @@ class AllMode(gortlib.GortTestCase):
             self.assertEqual(r.stdout, "")
 
     def test_500_short_lived_processes_leave_no_links_maps_or_fds(self):
-        exe = self.named_copy(gortlib.build(gortlib.newest_toolchain(), "short"), self.tag + "-short")
+        exe = self.named_copy(gortlib.workload(gortlib.newest_toolchain(), "short"), self.tag + "-short")
         gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "1s"])
         gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
         before = bpf_fds(gort.pid)

@@ -34,7 +34,7 @@ class CliErrors(gortlib.GortTestCase):
 
     def go_child(self):
         """A Go program of our own to point gort at (it waits on stdin; never started)."""
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         return self.reaper.program(exe)
 
     def assert_error(self, args, status, mention=None, env=None, argv_prefix=()):

@@ -29,7 +29,7 @@ class Container(gortlib.GortTestCase):
         gortlib.require_gort()
         gortlib.require_root()
         tc = gortlib.newest_toolchain()
-        exe = gortlib.build(tc, "groundtruth")
+        exe = gortlib.workload(tc, "groundtruth")
         # unshare forks: the program is PID 1 in the new namespace, its child's PID on the host.
         box = self.reaper.proc(["unshare", "--pid", "--fork", "--mount-proc", exe])
         box.wait_line(lambda l: l == "ready 1", what="ready line from PID 1 of the namespace", timeout=30)

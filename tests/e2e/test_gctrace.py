@@ -24,16 +24,10 @@ class Gctrace(gortlib.GortTestCase):
     def run_gctrace(self, tc, extra=()):
         gortlib.require_gort()
         gortlib.require_root()
-        exe = gortlib.build(tc, "groundtruth")
-        env = dict(os.environ, GODEBUG="gctrace=1")
-        prog = self.reaper.program(exe, ["-alloc-mb", "64"], env=env)
-        gort = self.reaper.gort(["gctrace", "-p", prog.pid] + list(extra))
-        gort.wait_attached()
-        prog.go()
-        report = prog.read_report()
-        prog.close_stdin()
-        self.assertEqual(prog.wait(timeout=30), 0)
-        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text()[-2000:])
+        t = self.trace_to_end(gortlib.workload(tc, "groundtruth"), ["-alloc-mb", "64"], ["gctrace"] + list(extra),
+                              env=dict(os.environ, GODEBUG="gctrace=1"))
+        report, prog, gort = t.report, t.prog, t.gort
+        self.assertEqual((t.status, t.gort_status), (0, 0), gort.stderr_text()[-2000:])
         self.go_minor = int(report["go_version"].split(".")[1])
         runtime = [l.rstrip("\n") for l in prog.err_lines if l.startswith("gc ")]
         self.assertEqual(len(runtime), report["num_gc"])
@@ -76,15 +70,10 @@ class Gctrace(gortlib.GortTestCase):
         d = tempfile.mkdtemp(prefix="gort-gctrace-test-")
         self.addCleanup(shutil.rmtree, d, True)
         out, trace = os.path.join(d, "s.gort"), os.path.join(d, "s.json")
-        prog = self.reaper.program(gortlib.build(gortlib.newest_toolchain(), "groundtruth"),
-                                   ["-alloc-mb", "32", "-churn", "400", "-churn-batch", "200"])
-        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out])
-        gort.wait_attached()
-        prog.go()
-        report = prog.read_report()
-        prog.close_stdin()
-        self.assertEqual(prog.wait(timeout=30), 0)
-        self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text()[-2000:])
+        t = self.trace_to_end(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"),
+                              ["-alloc-mb", "32", "-churn", "400", "-churn-batch", "200"], ["record", "-o", out])
+        report = t.report
+        self.assertEqual((t.status, t.gort_status), (0, 0), t.gort.stderr_text()[-2000:])
         r = gortlib.run([gortlib.GORT, "export", out, "--format", "chrome", "-o", trace], timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(trace) as f:

@@ -20,7 +20,6 @@ Run: python3 tests/e2e/test_goroutines.py   (root; env GORT, GORT_SOURCE_DIR, GO
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -29,46 +28,27 @@ import json
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gortlib  # noqa: E402
 
+# variant: (program, its build in tests/workloads/CMakeLists.txt)
 VARIANTS = {
-    "default": ("groundtruth", [], {}),
-    "stripped": ("groundtruth", ["-ldflags=-s -w"], {}),
-    "pie": ("groundtruth", ["-buildmode=pie"], {}),
-    "pie_stripped": ("groundtruth", ["-buildmode=pie", "-ldflags=-s -w"], {}),
-    "cgo": ("groundtruth_cgo", [], {"CGO_ENABLED": "1"}),
+    "default": ("groundtruth", None),
+    "stripped": ("groundtruth", "stripped"),
+    "pie": ("groundtruth", "pie"),
+    "pie_stripped": ("groundtruth", "pie-stripped"),
+    "cgo": ("groundtruth_cgo", None),
     # Go 1.26+: the runtime's own leak detection marks goroutines blocked on unreachable
     # channels _Gleaked; the dump shows "[chan send (leaked)]".
-    "leakprofile": ("groundtruth", [], {"GOEXPERIMENT": "goroutineleakprofile"}),
+    "leakprofile": ("groundtruth", "leakprofile"),
 }
 VARIANT_ARGS = {"leakprofile": ["-leak-profile"]}
-VARIANT_MIN = {"leakprofile": (1, 26)}
-
-_lock = threading.Lock()
 
 
 def build_variant(tc, variant):
-    program, flags, extra_env = VARIANTS[variant]
-    src_dir = os.path.join(gortlib.SOURCE_DIR, "tests", "workloads", program)
-    out_dir = os.path.join(gortlib.BUILD_DIR, "workloads", "go" + tc.version)
-    out = os.path.join(out_dir, "%s-gate-%s" % (program, variant))
-    newest_src = max(os.path.getmtime(os.path.join(src_dir, f)) for f in os.listdir(src_dir))
-    with _lock:
-        os.makedirs(out_dir, exist_ok=True)
-        if os.path.exists(out) and os.path.getmtime(out) > newest_src:
-            return out
-        env = gortlib._go_env()
-        env.update(extra_env)
-        tmp = "%s.tmp.%d" % (out, os.getpid())
-        r = subprocess.run([tc.go, "build", "-o", tmp] + flags + ["."], cwd=src_dir, env=env,
-                           capture_output=True, text=True)
-        if r.returncode != 0 and "unknown GOEXPERIMENT" in r.stderr:
-            # Graduated (Go 1.27: leak detection is always built in): no experiment to ask for.
-            env.pop("GOEXPERIMENT")
-            r = subprocess.run([tc.go, "build", "-o", tmp] + flags + ["."], cwd=src_dir, env=env,
-                               capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("go build failed (%s, %s): %s" % (tc.version, variant, r.stdout + r.stderr))
-        os.replace(tmp, out)
-        return out
+    return gortlib.workload(tc, *VARIANTS[variant])
+
+
+def built(tc, variant):
+    """Whether the build made it (cgo needs gcc, leakprofile Go 1.26+)."""
+    return os.path.exists(gortlib.workload_path(tc, *VARIANTS[variant]))
 
 
 def parse_dump(text):
@@ -103,6 +83,20 @@ def parse_dump(text):
     return out
 
 
+def start_at_gate(reaper, tc, variant):
+    """Starts the ground-truth program with -stack-gate; returns it, parked at its gate, and its
+    own runtime.Stack dump of that moment, parsed."""
+    prog = reaper.program(build_variant(tc, variant), ["-stack-gate"] + VARIANT_ARGS.get(variant, []))
+    prog.wait_line(lambda l: l == "stack-gate begin", what="stack-gate begin", timeout=60)
+    lines = []
+    while True:
+        line = prog.wait_line(lambda l: True, what="the gate's dump", timeout=60)
+        if line == "stack-gate end":
+            break
+        lines.append(line)
+    return prog, parse_dump("\n".join(lines))
+
+
 class GoroutinesExact(gortlib.GortTestCase):
     def setUp(self):
         super().setUp()
@@ -110,16 +104,7 @@ class GoroutinesExact(gortlib.GortTestCase):
         gortlib.require_gort()
 
     def check(self, tc, variant):
-        exe = build_variant(tc, variant)
-        prog = self.reaper.program(exe, ["-stack-gate"] + VARIANT_ARGS.get(variant, []))
-        prog.wait_line(lambda l: l == "stack-gate begin", what="stack-gate begin", timeout=60)
-        lines = []
-        while True:
-            line = prog.wait_line(lambda l: True, what="the gate's dump", timeout=60)
-            if line == "stack-gate end":
-                break
-            lines.append(line)
-        truth = parse_dump("\n".join(lines))
+        prog, truth = start_at_gate(self.reaper, tc, variant)
         r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid], timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "")
@@ -156,7 +141,7 @@ class GoroutinesExact(gortlib.GortTestCase):
         if variant == "leakprofile":
             r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--leaks", "--min", "1", "--json"], timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(sum(g["leaked"] for g in json.loads(r.stdout)["groups"]), 3, r.stdout)
+            self.assertEqual(sum(g["leaked"] for g in json.loads(r.stdout)["groups"]), leaked, r.stdout)
 
     def test_every_toolchain_and_variant(self):
         tcs = gortlib.toolchains()
@@ -164,9 +149,7 @@ class GoroutinesExact(gortlib.GortTestCase):
             self.skipTest("no Go toolchain")
         for tc in tcs:
             for variant in VARIANTS:
-                if variant == "cgo" and not shutil.which("gcc"):
-                    continue
-                if tc.key < VARIANT_MIN.get(variant, (0, 0)):
+                if not built(tc, variant):
                     continue
                 with self.subTest(toolchain=tc.version, variant=variant):
                     self.check(tc, variant)
@@ -207,15 +190,8 @@ class TopWaits(gortlib.GortTestCase):
         tcs = gortlib.toolchains()
         for tc in (tcs[0], tcs[-1]) if len(tcs) > 1 else tcs:
             with self.subTest(toolchain=tc.version):
-                prog = self.reaper.program(build_variant(tc, "default"), ["-stack-gate"])
-                prog.wait_line(lambda l: l == "stack-gate begin", what="stack-gate begin", timeout=60)
-                lines = []
-                while True:
-                    line = prog.wait_line(lambda l: True, what="the gate's dump", timeout=60)
-                    if line == "stack-gate end":
-                        break
-                    lines.append(line)
-                want = sorted(g["header"] for goid, g in parse_dump("\n".join(lines)).items() if goid != 1)
+                prog, truth = start_at_gate(self.reaper, tc, "default")
+                want = sorted(g["header"] for goid, g in truth.items() if goid != 1)
                 top = self.reaper.gort(["top", "-p", prog.pid, "--json", "--interval", "500ms"])
                 top.wait_attached()
                 snap = top.wait_json(lambda o: gortlib.process_in(o, prog.pid) is not None and any(
@@ -266,7 +242,7 @@ class GoroutinesBadInput(gortlib.GortTestCase):
         well-formed dump; each goroutine has a stack that ends where it started (a created-by
         line or goroutine 1), is running, or is marked changed."""
         tc = gortlib.newest_toolchain()
-        prog = self.reaper.program(gortlib.build(tc, "groundtruth"), ["-attach-churn", "-pre-leakers", "200"])
+        prog = self.reaper.program(gortlib.workload(tc, "groundtruth"), ["-attach-churn", "-pre-leakers", "200"])
         changed = 0
         for _ in range(10):
             r = gortlib.run([gortlib.GORT, "goroutines", "-p", prog.pid, "--runtime"], timeout=60)
@@ -289,7 +265,7 @@ class GoroutinesBadInput(gortlib.GortTestCase):
         """A program whose goroutines keep changing, killed while gort reads it, over and over:
         each run is either a complete dump (status 0) or one error line with nothing on stdout."""
         tc = gortlib.newest_toolchain()
-        exe = gortlib.build(tc, "groundtruth")
+        exe = gortlib.workload(tc, "groundtruth")
         outcomes = {"complete": 0, "refused": 0}
         messages = set()
         for i in range(20):

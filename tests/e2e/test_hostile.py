@@ -147,7 +147,7 @@ class PlantedFiles(HostileTestCase):
         os.unlink(out)
         # A file the attacker created: --force replaces it with root's own 0600 recording.
         self.nobody(["sh", "-c", "umask 0; echo mine > %s; chmod 666 %s" % (out, out)])
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
         gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--force", "--duration", "1s",
                                  "--interval", "200ms"])
@@ -164,7 +164,7 @@ class HostileNames(HostileTestCase):
         # The binary's name is the process's comm (its first 15 bytes) and its exe path.
         name = "x" + ESC + "]0;pwn\x07" + ESC + "[2J"
         exe = os.path.join(self.shared, name)
-        shutil.copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), exe)
+        shutil.copy(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), exe)
         os.chmod(exe, 0o755)
         prog = self.reaper.program(exe)
         with open("/proc/%d/comm" % prog.pid) as f:
@@ -194,7 +194,7 @@ class HostileNames(HostileTestCase):
     def test_invalid_utf8_name(self):
         # ps --json refused the whole list (an internal error) over one name that is not UTF-8.
         exe = os.path.join(os.fsencode(self.shared), b"bad\xffname")
-        shutil.copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), exe)
+        shutil.copy(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), exe)
         prog = self.reaper.program(os.fsdecode(exe))
         r = subprocess.run([gortlib.GORT, "ps", "--json"], capture_output=True, timeout=120)
         self.assertEqual(r.returncode, 0, r)
@@ -278,7 +278,7 @@ class OutputErrors(HostileTestCase):
             self.assert_write_error(r.returncode, r.stderr, "%s | closed pipe" % args)
 
     def test_top_into_dev_full_and_a_closed_pipe(self):
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
         for json_flag in (["--json"], []):
             for target in ("full", "pipe"):
@@ -315,8 +315,8 @@ class ExecUnderPid(HostileTestCase):
 
     def start(self, args):
         tc = gortlib.newest_toolchain()
-        self.groundtruth = gortlib.build(tc, "groundtruth")
-        prog = self.reaper.program(gortlib.build(tc, "execer"))
+        self.groundtruth = gortlib.workload(tc, "groundtruth")
+        prog = self.reaper.program(gortlib.workload(tc, "execer"))
         gort = self.reaper.gort(args + ["-p", prog.pid, "--interval", "200ms"])
         first = gort.wait_attached()
         self.assertIn("execer", first)
@@ -367,7 +367,7 @@ class ExecUnderPid(HostileTestCase):
 
 class LowerDefects(HostileTestCase):
     def test_sighup_ends_record_cleanly(self):
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
         out = os.path.join(self.private, "hup.gort")
         gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--interval", "200ms"])
@@ -382,7 +382,7 @@ class LowerDefects(HostileTestCase):
     def test_missing_capabilities_are_named(self):
         # Root with CAP_BPF and CAP_PERFMON only (a reduced bounding set): the uprobe attach would
         # fail with EPERM; gort says what is missing before trying.
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
         r = gortlib.run(["setpriv", "--bounding-set", "-all,+bpf,+perfmon", gortlib.GORT, "top", "-p", prog.pid,
                          "--duration", "1s"], timeout=60)
@@ -394,7 +394,7 @@ class LowerDefects(HostileTestCase):
         # A binary whose .debug_info was overwritten (a damaged copy): the DWARF answers nothing,
         # the offsets table row of its Go version does; no advice to "rebuild without -s -w".
         exe = os.path.join(self.private, "damaged")
-        shutil.copy(gortlib.build(gortlib.newest_toolchain(), "groundtruth"), exe)
+        shutil.copy(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), exe)
         with open(exe, "r+b") as f:
             b = f.read()
             shoff = struct.unpack_from("<Q", b, 0x28)[0]
@@ -416,7 +416,7 @@ class LowerDefects(HostileTestCase):
         self.assertEqual(gort.wait(timeout=60), 0, gort.stderr_text())
 
     def test_unprivileged_ps_says_what_it_cannot_see(self):
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)  # root's Go process: nobody may not read its binary
         r = subprocess.run(as_nobody([gortlib.GORT, "ps"]), capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r)
@@ -424,7 +424,7 @@ class LowerDefects(HostileTestCase):
         self.assertRegex(r.stderr, r"^gort: \d+ process(es)? of other users not looked at .*run gort ps as root")
 
     def test_same_pid_twice_attaches_once(self):
-        exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         prog = self.reaper.program(exe)
         gort = self.reaper.gort(["top", "-p", prog.pid, "-p", prog.pid, "--json", "--duration", "1s",
                                  "--interval", "300ms"])

@@ -47,7 +47,7 @@ class Lifecycle(gortlib.GortTestCase):
         super().setUp()
         gortlib.require_gort()
         gortlib.require_root()
-        self.exe = gortlib.build(gortlib.newest_toolchain(), "groundtruth")
+        self.exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
         self.uprobes_before = uprobe_events()
         self.links_before = bpf_links()
         self.gort_pids = []

@@ -33,7 +33,7 @@ class Ps(gortlib.GortTestCase):
         gortlib.require_gort()
         gortlib.require_root()
         self.tc = gortlib.newest_toolchain()
-        self.go = self.reaper.program(gortlib.build(self.tc, "groundtruth"))
+        self.go = self.reaper.program(gortlib.workload(self.tc, "groundtruth"))
         self.sleep = self.reaper.proc(["sleep", "100"], stdin=subprocess.DEVNULL)
 
     def test_json(self):

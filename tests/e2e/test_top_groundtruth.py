@@ -8,7 +8,6 @@ Run: python3 tests/e2e/test_top_groundtruth.py   (root; env GORT, GORT_SOURCE_DI
 """
 
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,20 +22,9 @@ class TopGroundTruth(gortlib.GortTestCase):
         gort's last JSON object, the program's entry in it)."""
         gortlib.require_gort()
         gortlib.require_root()
-        exe = gortlib.build(tc, "groundtruth")
-        prog = self.reaper.program(exe, args)
-        gort = self.reaper.gort(["top", "-p", prog.pid, "--exact", "--json", "--interval", "200ms",
-                                 "--syscall-threshold", "5ms"])
-        gort.wait_attached()
-        prog.go()
-        report = prog.read_report()
-        prog.close_stdin()  # the program exits; gort must then end by itself
-        status = prog.wait(timeout=30)
-        try:
-            gort_status = gort.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.fail("gort did not end by itself within 60s after its only target (pid %d) exited; "
-                      "stderr: %s" % (prog.pid, gort.stderr_text()[-2000:]))
+        t = self.trace_to_end(gortlib.workload(tc, "groundtruth"), args,
+                              ["top", "--exact", "--json", "--interval", "200ms", "--syscall-threshold", "5ms"])
+        report, status, gort_status, prog, gort = t
         self.assertEqual(gort_status, 0, "gort exit status; stderr: %s" % gort.stderr_text()[-2000:])
         objs = gort.json_lines()
         self.assertTrue(objs, "gort printed no JSON")
@@ -77,7 +65,8 @@ class TopGroundTruth(gortlib.GortTestCase):
             tc, ["-exit-code", "7", "-leakers", "5", "-churn", "20", "-alloc-mb", "16", "-gcs", "1"])
         self.assertEqual(status, 7)
         self.assertIs(p["exited"], True)
-        self.assertEqual(sites_by_function(p, "created").get("main.churnWorker"), 20, last)
+        self.assertEqual(sites_by_function(p, "created").get("main.churnWorker"),
+                         report["created"]["main.churnWorker"], last)
 
 
 def _add_toolchain_tests():

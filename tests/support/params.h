@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 
 namespace gort::testing {
 

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/common/error.h"
 #include "user/gobinary/go_binary.h"
@@ -37,7 +37,7 @@ std::string go_version_of(const GoToolchain &tc)
 
 class GoBinaryTest : public ::testing::TestWithParam<GoToolchain> {
 protected:
-	void SetUp() override { bin = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture")); }
+	void SetUp() override { bin = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture")); }
 	std::unique_ptr<GoBinary> bin;
 };
 
@@ -190,7 +190,7 @@ TEST(GoBinaryErrors, RejectsNonElfAndNonGo)
 TEST(GoBinaryVariants, PieStrippedAndNoDwarf)
 {
 	const auto &tc = gort::testing::go_toolchains().back();
-	auto pie = GoBinary::open(gort::testing::go_build(tc, "target_fixture", {"-buildmode=pie"}));
+	auto pie = GoBinary::open(gort::testing::workload(tc, "target_fixture", "pie"));
 	EXPECT_TRUE(pie->build_info().pie);
 	EXPECT_TRUE(pie->build_info().has_dwarf);
 	EXPECT_FALSE(pie->build_info().cgo);  // internally linked: .interp but no C
@@ -200,13 +200,13 @@ TEST(GoBinaryVariants, PieStrippedAndNoDwarf)
 	EXPECT_EQ(pie->start_function(wrapper->addr), "main.leak");
 	EXPECT_EQ(pie->string_array("runtime.waitReasonStrings").at(1), "GC assist marking");
 
-	auto nodwarf = GoBinary::open(gort::testing::go_build(tc, "target_fixture", {"-ldflags=-w"}));
+	auto nodwarf = GoBinary::open(gort::testing::workload(tc, "target_fixture", "nodwarf"));
 	EXPECT_FALSE(nodwarf->build_info().has_dwarf);
 	EXPECT_FALSE(nodwarf->build_info().stripped);
 	EXPECT_FALSE(nodwarf->member_offset("runtime.g", "goid"));
 	EXPECT_TRUE(nodwarf->function("runtime.goexit1"));
 
-	auto stripped = GoBinary::open(gort::testing::go_build(tc, "target_fixture", {"-ldflags=-s -w"}));
+	auto stripped = GoBinary::open(gort::testing::workload(tc, "target_fixture", "stripped"));
 	EXPECT_TRUE(stripped->build_info().stripped);
 	EXPECT_FALSE(stripped->functions().empty());  // from the pclntab (test_target_pclntab.cpp)
 	EXPECT_EQ(stripped->build_info().version.raw, nodwarf->build_info().version.raw);
@@ -236,13 +236,13 @@ TEST(GoBinaryVariants, CgoWithCThreadLocalsMovesTheGSlot)
 	if (system("command -v gcc >/dev/null 2>&1") != 0)
 		GTEST_SKIP() << "no C compiler";
 	const auto &tc = gort::testing::go_toolchains().back();
-	auto bin = GoBinary::open(gort::testing::go_build(tc, "target_cgo"));
+	auto bin = GoBinary::open(gort::testing::workload(tc, "target_cgo"));
 	EXPECT_TRUE(bin->build_info().cgo);
 	auto disp = fs_r14_disp(*bin);
 	ASSERT_TRUE(disp);
 	EXPECT_NE(*disp, -8);  // the C __thread variables sit between fs and runtime.tlsg
 	EXPECT_EQ(bin->tls_g_offset(), *disp);
 
-	auto plain = GoBinary::open(gort::testing::go_build(tc, "target_fixture"));
+	auto plain = GoBinary::open(gort::testing::workload(tc, "target_fixture"));
 	EXPECT_EQ(fs_r14_disp(*plain), -8);
 }

@@ -10,8 +10,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "support/child.h"
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/common/error.h"
 #include "user/gobinary/offsets_table.h"
@@ -26,48 +25,20 @@ namespace gobinary = gort::gobinary;
 
 namespace {
 
-bool have_gcc() { return system("command -v gcc >/dev/null 2>&1") == 0; }
-
 struct Variant {
 	std::string name;
 	std::string path;
 	std::string dwarf_path;  // the same build with DWARF (itself unless stripped)
 };
 
-// A CPU profile of the ground-truth program's own workload, for -pgo (Go 1.21+).
-std::string pgo_profile(const GoToolchain &tc)
-{
-	std::string profile = std::string(GORT_BUILD_DIR) + "/workloads/groundtruth-go" + tc.version + ".pprof";
-	if (std::filesystem::exists(profile))
-		return profile;
-	std::string plain = gort::testing::go_build(tc, "groundtruth");
-	gort::testing::Child child({plain, "-cpuprofile", profile, "-alloc-mb", "400", "-churn", "20000"});
-	if (!child.read_line(std::chrono::seconds(30)))
-		throw std::runtime_error("groundtruth did not start");
-	child.write_line("go");
-	if (!child.read_line(std::chrono::seconds(120)))
-		throw std::runtime_error("groundtruth did not report");
-	child.close_stdin();
-	child.wait(std::chrono::seconds(30));
-	return profile;
-}
-
+// The ground-truth program's builds with DWARF, and each stripped beside the one it came from.
 std::vector<Variant> variants(const GoToolchain &tc)
 {
-	using gort::testing::go_build;
 	std::vector<Variant> v;
-	auto pair = [&](const std::string &name, const std::string &program, std::vector<std::string> flags) {
-		std::string with = go_build(tc, program, flags);
-		v.push_back({name, with, with});
-		flags.push_back("-ldflags=-s -w");
-		v.push_back({name + "_stripped", go_build(tc, program, flags), with});
-	};
-	pair("plain", "groundtruth", {});
-	pair("pie", "groundtruth", {"-buildmode=pie"});
-	if (have_gcc())
-		pair("cgo", "groundtruth_cgo", {});
-	if (tc.version != "1.19")  // -pgo is Go 1.21+
-		pair("pgo", "groundtruth", {"-pgo=" + pgo_profile(tc)});
+	for (const auto &p : gort::testing::groundtruth_pairs(tc, true)) {
+		v.push_back({p.name, p.plain, p.plain});
+		v.push_back({p.name + "_stripped", p.stripped, p.plain});
+	}
 	return v;
 }
 
@@ -139,7 +110,7 @@ TEST_P(DerivedOffsets, EveryDerivedOffsetEqualsDwarf)
 // release of this toolchain's minor version equals this toolchain's DWARF.
 TEST_P(DerivedOffsets, TableRowOfTheMinorEqualsDwarf)
 {
-	auto bin = GoBinary::open(gort::testing::go_build(GetParam(), "groundtruth"));
+	auto bin = GoBinary::open(gort::testing::workload(GetParam(), "groundtruth"));
 	gobinary::GoVersion other = bin->build_info().version;
 	other.patch += 1;
 	other.raw = "go1." + std::to_string(other.minor) + "." + std::to_string(other.patch);
@@ -158,7 +129,7 @@ TEST_P(DerivedOffsets, TableRowOfTheMinorEqualsDwarf)
 TEST_P(DerivedOffsets, UnknownGoVersionTracedWhenDerivedRefusedNamingTheField)
 {
 	const GoToolchain &tc = GetParam();
-	std::string stripped = gort::testing::go_build(tc, "groundtruth", {"-ldflags=-s -w"});
+	std::string stripped = gort::testing::workload(tc, "groundtruth", "stripped");
 	std::string real = GoBinary::open(stripped)->build_info().version.raw;
 	std::string fake = "go1.99" + real.substr(real.find('.', real.find('.') + 1));
 	std::string dir = std::string(GORT_BUILD_DIR) + "/workloads/go" + tc.version;
@@ -171,7 +142,7 @@ TEST_P(DerivedOffsets, UnknownGoVersionTracedWhenDerivedRefusedNamingTheField)
 		// gort picks the stop-the-world ABI by version; an old runtime labelled 1.99 would be
 		// probed as a new one, so only the offsets are checked here.
 		auto offs = gobinary::StructOffsets::of(*bin);
-		auto ref = GoBinary::open(gort::testing::go_build(tc, "groundtruth"));
+		auto ref = GoBinary::open(gort::testing::workload(tc, "groundtruth"));
 		EXPECT_EQ(offs.get("runtime.g", "goid"), ref->member_offset("runtime.g", "goid"));
 		EXPECT_EQ(offs.get("runtime.m", "curg"), ref->member_offset("runtime.m", "curg"));
 	} else {

@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/gobinary/disasm.h"
 #include "user/gobinary/go_binary.h"
@@ -67,21 +67,20 @@ void expect_matches_symtab(const GoBinary &bin)
 
 TEST_P(PclntabTest, PlainPieAndCgoAgreeWithSymtab)
 {
-	expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture")));
-	expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", {"-buildmode=pie"})));
-	if (system("command -v gcc >/dev/null 2>&1") == 0) {
-		expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_cgo")));
-		expect_matches_symtab(*GoBinary::open(gort::testing::go_build(GetParam(), "target_cgo", {"-buildmode=pie"})));
+	expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_fixture")));
+	expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", "pie")));
+	if (gort::testing::workload_built(GetParam(), "target_cgo")) {
+		expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_cgo")));
+		expect_matches_symtab(*GoBinary::open(gort::testing::workload(GetParam(), "target_cgo", "pie")));
 	}
 }
 
 // A stripped binary's functions are the pclntab's, at the addresses the unstripped build has.
 TEST_P(PclntabTest, StrippedFunctionsEqualUnstripped)
 {
-	for (std::vector<std::string> mode : {std::vector<std::string>{}, {"-buildmode=pie"}}) {
-		auto plain = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", mode));
-		mode.push_back("-ldflags=-s -w");
-		auto stripped = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture", mode));
+	for (std::string mode : {"", "pie"}) {
+		auto plain = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", mode));
+		auto stripped = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture", mode.empty() ? "stripped" : mode + "-stripped"));
 		ASSERT_TRUE(stripped->build_info().stripped);
 		ASSERT_FALSE(stripped->functions().empty());
 		for (const char *name : {"runtime.goexit1", "runtime.newproc.func1", "runtime.runqput", "runtime.gcMarkTermination",
@@ -104,16 +103,14 @@ TEST_P(PclntabTest, StrippedFunctionsEqualUnstripped)
 // instruction before it.
 TEST_P(PclntabTest, StrippedLocateEqualsDwarf)
 {
-	std::vector<std::pair<std::string, std::vector<std::string>>> builds = {{"target_fixture", {}},
-										  {"target_fixture", {"-buildmode=pie"}}};
+	std::vector<std::pair<std::string, std::string>> builds = {{"target_fixture", ""}, {"target_fixture", "pie"}};
 	// Externally linked: the system linker writes the ELF (and with -s strips it itself).
-	if (system("command -v gcc >/dev/null 2>&1") == 0)
-		builds.push_back({"target_cgo", {}});
+	if (gort::testing::workload_built(GetParam(), "target_cgo"))
+		builds.push_back({"target_cgo", ""});
 	for (auto [program, mode] : builds) {
-		SCOPED_TRACE(program + (mode.empty() ? "" : " " + mode[0]));
-		auto plain = GoBinary::open(gort::testing::go_build(GetParam(), program, mode));
-		mode.push_back("-ldflags=-s -w");
-		auto stripped = GoBinary::open(gort::testing::go_build(GetParam(), program, mode));
+		SCOPED_TRACE(program + (mode.empty() ? "" : " " + mode));
+		auto plain = GoBinary::open(gort::testing::workload(GetParam(), program, mode));
+		auto stripped = GoBinary::open(gort::testing::workload(GetParam(), program, mode.empty() ? "stripped" : mode + "-stripped"));
 		ASSERT_TRUE(plain->build_info().has_dwarf);
 		ASSERT_FALSE(stripped->build_info().has_dwarf);
 		size_t checked = 0, mismatches = 0;

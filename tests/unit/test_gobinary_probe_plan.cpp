@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/common/error.h"
 #include "user/gobinary/probe_plan.h"
@@ -22,7 +22,7 @@ namespace {
 
 class ProbePlanTest : public ::testing::TestWithParam<GoToolchain> {
 protected:
-	void SetUp() override { bin = GoBinary::open(gort::testing::go_build(GetParam(), "target_fixture")); }
+	void SetUp() override { bin = GoBinary::open(gort::testing::workload(GetParam(), "target_fixture")); }
 	bool push_prologue() const { return bin->build_info().version.at_least(1, 21); }
 	std::unique_ptr<GoBinary> bin;
 };
@@ -144,7 +144,7 @@ TEST_P(ProbePlanTest, StopTheWorldReasonStringsBefore121)
 		return;
 	}
 	// groundtruth calls ReadMemStats and GOMAXPROCS (the linker drops uncalled ones).
-	auto gt = GoBinary::open(gort::testing::go_build(GetParam(), "groundtruth"));
+	auto gt = GoBinary::open(gort::testing::workload(GetParam(), "groundtruth"));
 	auto texts = gobinary::probe_plan__string_arguments(*gt, "runtime.stopTheWorld");
 	auto gc = gobinary::probe_plan__string_arguments(*gt, "runtime.stopTheWorldGC");
 	texts.insert(texts.end(), gc.begin(), gc.end());

@@ -4,7 +4,7 @@
 // and cgo builds of every toolchain present.
 #include <gtest/gtest.h>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/common/error.h"
 #include "user/gobinary/offsets_table.h"
@@ -19,30 +19,23 @@ namespace gobinary = gort::gobinary;
 
 namespace {
 
-bool have_gcc() { return system("command -v gcc >/dev/null 2>&1") == 0; }
-
 struct Pair {
 	std::unique_ptr<GoBinary> plain, stripped;
 };
 
-Pair build_pair(const GoToolchain &tc, const std::string &program, std::vector<std::string> flags)
+Pair open_pair(const gort::testing::StrippedPair &p)
 {
-	Pair p;
-	p.plain = GoBinary::open(gort::testing::go_build(tc, program, flags));
-	flags.push_back("-ldflags=-s -w");
-	p.stripped = GoBinary::open(gort::testing::go_build(tc, program, flags));
-	return p;
+	return {GoBinary::open(p.plain), GoBinary::open(p.stripped)};
 }
 
 class StrippedTest : public ::testing::TestWithParam<GoToolchain> {
 protected:
+	// plain, PIE and cgo (PGO builds are DerivedOffsets' in test_gobinary_offsets.cpp)
 	std::vector<std::pair<std::string, Pair>> variants()
 	{
 		std::vector<std::pair<std::string, Pair>> v;
-		v.emplace_back("plain", build_pair(GetParam(), "groundtruth", {}));
-		v.emplace_back("pie", build_pair(GetParam(), "groundtruth", {"-buildmode=pie"}));
-		if (have_gcc())
-			v.emplace_back("cgo", build_pair(GetParam(), "groundtruth_cgo", {}));
+		for (const auto &p : gort::testing::groundtruth_pairs(GetParam(), false))
+			v.emplace_back(p.name, open_pair(p));
 		return v;
 	}
 };
@@ -53,7 +46,7 @@ protected:
 // by scripts/gen-offsets-table.sh; this is what keeps it honest).
 TEST_P(StrippedTest, OffsetsTableMatchesDwarf)
 {
-	auto bin = GoBinary::open(gort::testing::go_build(GetParam(), "groundtruth"));
+	auto bin = GoBinary::open(gort::testing::workload(GetParam(), "groundtruth"));
 	const auto &table = gobinary::offsets_table__builtin();
 	const gobinary::OffsetsRow *row = nullptr;
 	for (const auto &r : table)
@@ -176,7 +169,7 @@ TEST_P(StrippedTest, LayoutEqualsTheUnstrippedOne)
 // that disagrees with the binary makes gort refuse, in one line naming the field and both values.
 TEST_P(StrippedTest, VersionMissingFromTableIsTracedDisagreementRefused)
 {
-	auto p = build_pair(GetParam(), "groundtruth", {});
+	auto p = open_pair(gort::testing::groundtruth_pairs(GetParam(), false).at(0));
 	const gobinary::GoVersion &v = p.stripped->build_info().version;
 	gobinary::OffsetsTable others;
 	const gobinary::OffsetsRow *mine = nullptr;

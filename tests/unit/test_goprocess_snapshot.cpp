@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "support/go_build.h"
+#include "support/workloads.h"
 #include "support/params.h"
 #include "user/common/error.h"
 #include "user/goprocess/goroutine_snapshot.h"
@@ -118,7 +118,7 @@ class SnapshotTest : public ::testing::TestWithParam<GoToolchain> {};
 
 TEST_P(SnapshotTest, FindsEveryLeakGoroutine)
 {
-	auto path = gort::testing::go_build(GetParam(), "target_fixture");
+	auto path = gort::testing::workload(GetParam(), "target_fixture");
 	auto bin = GoBinary::open(path);
 	Fixture child(path, 7);
 	auto info = goprocess::process__info(child.pid());
@@ -138,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(AllToolchains, SnapshotTest, ::testing::ValuesIn(gort::
 
 TEST(Snapshot, PieBinaryHasLoadBias)
 {
-	auto path = gort::testing::go_build(gort::testing::go_toolchains().back(), "target_fixture", {"-buildmode=pie"});
+	auto path = gort::testing::workload(gort::testing::go_toolchains().back(), "target_fixture", "pie");
 	auto bin = GoBinary::open(path);
 	Fixture child(path, 3);
 	check_snapshot(*bin, child.pid(), 3);
@@ -148,8 +148,8 @@ TEST(Snapshot, PieBinaryHasLoadBias)
 // from gort's offsets table; start functions from the pclntab (source lines need DWARF).
 TEST(Snapshot, StrippedBinaryUsesTheOffsetsTable)
 {
-	for (std::vector<std::string> flags : {std::vector<std::string>{"-ldflags=-s -w"}, {"-buildmode=pie", "-ldflags=-s -w"}}) {
-		auto path = gort::testing::go_build(gort::testing::go_toolchains().back(), "target_fixture", flags);
+	for (const char *variant : {"stripped", "pie-stripped"}) {
+		auto path = gort::testing::workload(gort::testing::go_toolchains().back(), "target_fixture", variant);
 		auto bin = GoBinary::open(path);
 		ASSERT_TRUE(bin->build_info().stripped);
 		Fixture child(path, 4);

@@ -252,6 +252,17 @@ struct Transcript : RecordVisitor {
 	void on_end(const TimeRecord &t) override { lines.push_back("end " + std::to_string(t.mono_ns)); }
 };
 
+// The sample recording's bytes, and what reading them whole gives.
+std::pair<std::vector<uint8_t>, Transcript> sample_bytes()
+{
+	TempDir dir;
+	std::string path = dir.file("a.gort");
+	write_sample(path);
+	std::pair<std::vector<uint8_t>, Transcript> out{file__bytes(path), {}};
+	recording__read_bytes(out.first, "full", out.second);
+	return out;
+}
+
 } // namespace
 
 TEST(RecordFormat, Crc32IsZlibs)
@@ -324,12 +335,7 @@ TEST(RecordFormat, CountersCarryTheGaugesAndOlderRecordsHaveNone)
 
 TEST(RecordFormat, EveryPrefixReadsAsAPrefixWithAWarning)
 {
-	TempDir dir;
-	std::string path = dir.file("a.gort");
-	write_sample(path);
-	std::vector<uint8_t> bytes = file__bytes(path);
-	Transcript full;
-	recording__read_bytes(bytes, "full", full);
+	auto [bytes, full] = sample_bytes();
 
 	size_t header_end = 0;
 	for (size_t len = 0; len < bytes.size(); len++) {
@@ -354,12 +360,7 @@ TEST(RecordFormat, EveryPrefixReadsAsAPrefixWithAWarning)
 
 TEST(RecordFormat, EveryCorruptByteIsAnErrorOrAWarning)
 {
-	TempDir dir;
-	std::string path = dir.file("a.gort");
-	write_sample(path);
-	std::vector<uint8_t> bytes = file__bytes(path);
-	Transcript full;
-	recording__read_bytes(bytes, "full", full);
+	auto [bytes, full] = sample_bytes();
 	for (size_t i = 0; i < bytes.size(); i++) {
 		for (uint8_t flip : {0x01, 0x80, 0xff}) {
 			std::vector<uint8_t> bad = bytes;

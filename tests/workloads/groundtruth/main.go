@@ -101,11 +101,21 @@ func churnWorker(i int, wg *sync.WaitGroup) {
 	wg.Done()
 }
 
-// nanosleepCalls counts the nanosleep syscalls actually made (more than one per sleeper only if
-// a signal interrupted one).
+// nanosleepCalls are the nanosleep syscalls made, each as the sleeper timed it: a signal (the
+// runtime's own preemption signal, SIGURG) can cut one short with EINTR after microseconds, and
+// the sleeper then sleeps the remainder in a second call, so the calls and their lengths are what
+// was measured, not what was asked for. A call not interrupted slept at least what it asked for
+// (the kernel's guarantee); its clock reads enclose the syscall, and under CPU contention also
+// the wait for a CPU and a P after it.
+type nanosleepCall struct {
+	AskedNs     int64 `json:"asked_ns"`
+	TookNs      int64 `json:"took_ns"`
+	Interrupted bool  `json:"interrupted"`
+}
+
 var (
 	nanosleepMu    sync.Mutex
-	nanosleepCalls int
+	nanosleepCalls []nanosleepCall
 )
 
 //go:noinline
@@ -116,9 +126,11 @@ func sleeper(d time.Duration, wg *sync.WaitGroup) {
 		var left syscall.Timespec
 		// syscall.Nanosleep goes through syscall.Syscall: entersyscall/exitsyscall on this
 		// goroutine's own thread, which is what a syscall tracer sees.
+		start := time.Now()
 		err := syscall.Nanosleep(&ts, &left)
+		took := time.Since(start)
 		nanosleepMu.Lock()
-		nanosleepCalls++
+		nanosleepCalls = append(nanosleepCalls, nanosleepCall{ts.Nano(), int64(took), err == syscall.EINTR})
 		nanosleepMu.Unlock()
 		if err != syscall.EINTR {
 			return
@@ -128,20 +140,20 @@ func sleeper(d time.Duration, wg *sync.WaitGroup) {
 }
 
 type report struct {
-	Pid                 int            `json:"pid"`
-	GoVersion           string         `json:"go_version"`
-	Created             map[string]int `json:"created"`
-	Exited              map[string]int `json:"exited"`
-	NumGoroutine        int            `json:"num_goroutine"`
-	NumGoroutineAtStart int            `json:"num_goroutine_at_start"`
-	NumGC               uint32         `json:"num_gc"`
-	PauseTotalNs        uint64         `json:"pause_total_ns"`
-	Nanosleeps          int            `json:"nanosleeps"`
-	NanosleepNs         int64          `json:"nanosleep_ns"`
-	ExplicitGC          int            `json:"explicit_gc"`
-	GomaxprocsCalls     int            `json:"gomaxprocs_calls"`
-	ReadMemStatsCalls   int            `json:"read_mem_stats_calls"`
-	AllocatedBytes      uint64         `json:"allocated_bytes"`
+	Pid                 int             `json:"pid"`
+	GoVersion           string          `json:"go_version"`
+	Created             map[string]int  `json:"created"`
+	Exited              map[string]int  `json:"exited"`
+	NumGoroutine        int             `json:"num_goroutine"`
+	NumGoroutineAtStart int             `json:"num_goroutine_at_start"`
+	NumGC               uint32          `json:"num_gc"`
+	PauseTotalNs        uint64          `json:"pause_total_ns"`
+	Live                map[string]int  `json:"live"`
+	NanosleepCalls      []nanosleepCall `json:"nanosleep_calls"`
+	ExplicitGC          int             `json:"explicit_gc"`
+	GomaxprocsCalls     int             `json:"gomaxprocs_calls"`
+	ReadMemStatsCalls   int             `json:"read_mem_stats_calls"`
+	AllocatedBytes      uint64          `json:"allocated_bytes"`
 	// The runtime's own figures at a quiet gate: right after the last explicit runtime.GC()
 	// (which returns once the sweep is done), before anything else runs.
 	Gate gate `json:"gate"`
@@ -310,8 +322,10 @@ func main() {
 	g := gate{NumGC: atGate.NumGC, PauseTotalNs: atGate.PauseTotalNs, NextGC: atGate.NextGC,
 		HeapAlloc: atGate.HeapAlloc, HeapObjects: atGate.HeapObjects, GOGC: 100, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
-	// Non-GC stop-the-worlds.
-	prev := runtime.GOMAXPROCS(1)
+	// Non-GC stop-the-worlds: GOMAXPROCS stops the world only when the value changes (the same
+	// value returns at once), so the round trip goes to one more than the current value and back.
+	prev := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(prev + 1)
 	runtime.GOMAXPROCS(prev)
 	gomaxprocs := 2
 	var mid runtime.MemStats
@@ -340,12 +354,12 @@ func main() {
 			"main.churnWorker": *churn,
 			"main.sleeper":     *sleepers,
 		},
+		Live:                map[string]int{"main.leakWorker": *leakers},
 		NumGoroutine:        runtime.NumGoroutine(),
 		NumGoroutineAtStart: atStart,
 		NumGC:               after.NumGC - before.NumGC,
 		PauseTotalNs:        after.PauseTotalNs - before.PauseTotalNs,
-		Nanosleeps:          nanosleepCalls,
-		NanosleepNs:         int64(*sleepFor),
+		NanosleepCalls:      nanosleepCalls,
 		ExplicitGC:          *explicitGCs,
 		GomaxprocsCalls:     gomaxprocs,
 		ReadMemStatsCalls:   readMemStats,
