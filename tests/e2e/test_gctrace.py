@@ -92,7 +92,7 @@ class Gctrace(gortlib.GortTestCase):
         # heap figures read from the process, GOMAXPROCS (replay had no threads before).
         r = gortlib.run([gortlib.GORT, "report", out, "--json"], timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        p = gortlib.process_in(json.loads(r.stdout), prog.pid)
+        p = gortlib.process_in(json.loads(r.stdout), t.prog.pid)
         self.assertIsNotNone(p, r.stdout[:2000])
         self.assertGreater(p["os_threads"], 0)
         self.assertGreater(p["heap"]["alloc_bytes"], 0)
