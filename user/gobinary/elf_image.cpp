@@ -1,5 +1,7 @@
 #include "user/gobinary/elf_image.h"
 
+#include "user/common/fd_read.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -149,18 +151,7 @@ bool ElfImage::pread_all(uint64_t offset, void *out, size_t len) const
 {
 	if (offset > file_size_ || len > file_size_ - offset)
 		return false;
-	auto *p = static_cast<uint8_t *>(out);
-	while (len) {
-		ssize_t n = pread(fd_, p, len, static_cast<off_t>(offset));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		offset += static_cast<uint64_t>(n);
-		len -= static_cast<size_t>(n);
-	}
-	return true;
+	return fd__pread_all(fd_, offset, out, len);
 }
 
 std::optional<std::vector<uint8_t>> ElfImage::section_bytes(std::string_view name) const

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "user/common/error.h"
+#include "user/common/fd_read.h"
 
 namespace gort::goprocess {
 
@@ -178,18 +179,7 @@ ProcessMemory::~ProcessMemory()
 
 bool ProcessMemory::read(uint64_t addr, void *buf, size_t len) const
 {
-	auto *p = static_cast<uint8_t *>(buf);
-	while (len > 0) {
-		ssize_t n = pread(fd_, p, len, static_cast<off_t>(addr));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		addr += n;
-		len -= n;
-	}
-	return true;
+	return fd__pread_all(fd_, addr, buf, len);
 }
 
 std::vector<bool> ProcessMemory::read_many(const std::vector<Region> &regions) const
