@@ -32,9 +32,14 @@
  *    the current one: the g can be read then, not at switch-in;
  *  - the thread's current g is *(fs_base + tls_g_offset); on g0 (g == g.m.g0) the runtime is
  *    waiting for itself (futex sleeps, netpoll, sysmon's usleep): not a goroutine syscall.
- * Threads come and go: the per-thread slot is task local storage, created on a traced thread's
- * first blocking syscall and freed by the kernel with the thread, so nothing is keyed by a tid
- * that can be reused and nothing needs cleaning when a process ends.
+ * Threads come and go: a thread has an entry only while it is off the CPU inside a syscall (the
+ * entry is deleted when it is back on a CPU), keyed by (tgid, tid). A thread cannot end, nor its
+ * tid be reused, without first running again, so an entry never outlives its thread; user space
+ * deletes a process's entries when it detaches. Why not task local storage: creating an element
+ * from sched_switch is refused whenever another task-storage operation is in progress on that
+ * CPU (bpf_task_storage_busy, kernel/bpf/bpf_task_storage.c) and allocates from a per-CPU cache
+ * that a burst of new threads can empty; either drops the first slow syscall of a thread. A
+ * preallocated hash only fails when full, and that is counted as lost.
  */
 #include "gort.bpf.h"
 
@@ -47,7 +52,7 @@ const volatile __u64 slow_syscall_ns = 1000000;
 #define NR_exit_group 231
 #define ENOSYS 38
 
-/* A traced thread off the CPU inside a syscall. off_cpu_ns == 0: none. */
+/* A traced thread off the CPU inside a syscall. */
 struct syscall_block {
 	__u64 off_cpu_ns;
 	__u64 goid;
@@ -55,14 +60,13 @@ struct syscall_block {
 	__u64 gopc;
 	__u32 nr;
 	__u32 kind;
-	__u32 tgid;
-	__u32 _pad;
 };
 
+/* Threads of traced processes blocked in a syscall at once, over all of them. */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct gort_thread_key);
 	__type(value, struct syscall_block);
 } syscall_blocks SEC(".maps");
 
@@ -87,11 +91,8 @@ static __always_inline void syscall__blocked(struct task_struct *prev)
 	if (nr < 0 || nr == NR_exit || nr == NR_exit_group || (long)regs->ax != -ENOSYS ||
 	    regs->cx != regs->ip || regs->r11 != regs->flags)
 		return;
-	struct syscall_block *b = bpf_task_storage_get(&syscall_blocks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!b) {
-		proc_stats__lost(bpf_map_lookup_elem(&proc_stats, &tgid));
-		return;
-	}
+	struct syscall_block blk = {};
+	struct syscall_block *b = &blk;
 	__u64 fsbase = BPF_CORE_READ(prev, thread.fsbase);
 	__u64 g = user__read_u64(fsbase + cfg->tls_g_offset);
 	__u64 m = g ? user__read_u64(g + cfg->off.g_m) : 0;
@@ -103,18 +104,27 @@ static __always_inline void syscall__blocked(struct task_struct *prev)
 		b->gopc = user__read_u64(g + cfg->off.g_gopc);
 	}
 	b->nr = (__u32)nr;
-	b->tgid = tgid;
 	b->off_cpu_ns = bpf_ktime_get_ns();
+	struct gort_thread_key key = {.tgid = tgid, .tid = prev->pid};
+	if (bpf_map_update_elem(&syscall_blocks, &key, b, BPF_ANY))
+		proc_stats__lost(bpf_map_lookup_elem(&proc_stats, &tgid));
 }
 
 /* A thread noted by syscall__blocked is back on a CPU: count the stretch if it was slow. */
-static __always_inline void syscall__resumed(struct task_struct *next, struct syscall_block *b)
+static __always_inline void syscall__resumed(struct task_struct *next)
 {
+	struct gort_thread_key tk = {.tgid = next->tgid, .tid = next->pid};
+	struct syscall_block *found = bpf_map_lookup_elem(&syscall_blocks, &tk);
+	if (!found)
+		return;
+	/* Copied out before the delete: the element is reused once deleted. */
+	struct syscall_block blk = *found;
+	struct syscall_block *b = &blk;
+	bpf_map_delete_elem(&syscall_blocks, &tk);
 	__u64 duration = bpf_ktime_get_ns() - b->off_cpu_ns;
-	b->off_cpu_ns = 0;
 	if (duration < slow_syscall_ns)
 		return;
-	__u32 tgid = b->tgid;
+	__u32 tgid = tk.tgid;
 	/* Detached meanwhile: its entries are gone and it is no longer counted. */
 	struct gort_proc_config *cfg = bpf_map_lookup_elem(&procs, &tgid);
 	struct gort_proc_stats *st = bpf_map_lookup_elem(&proc_stats, &tgid);
@@ -155,14 +165,12 @@ static __always_inline void syscall__resumed(struct task_struct *next, struct sy
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Runs on every context switch of the machine: for untraced tasks it costs one task-storage
- * lookup (NULL: the task has none) and one procs lookup. */
+/* Runs on every context switch of the machine: for untraced tasks it costs one lookup in
+ * syscall_blocks (absent) and one in procs. */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(syscall_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct syscall_block *b = bpf_task_storage_get(&syscall_blocks, next, 0, 0);
-	if (b && b->off_cpu_ns)
-		syscall__resumed(next, b);
+	syscall__resumed(next);
 	syscall__blocked(prev);
 	return 0;
 }

@@ -139,6 +139,12 @@ struct gort_g_key {
 	__u64 g;
 };
 
+/* A thread by its kernel ids (both in the initial PID namespace). */
+struct gort_thread_key {
+	__u32 tgid;
+	__u32 tid;
+};
+
 enum gort_syscall_kind {
 	GORT_SYSCALL_GOROUTINE = 0, /* made by a user goroutine (TLS g != g0) */
 	GORT_SYSCALL_RUNTIME = 1,   /* made on g0: futex sleeps, netpoll, ... */

@@ -447,8 +447,8 @@ void Tracer::detach(pid_t pid)
 	bpf_map_delete_elem(bpf_map__fd(skel_->maps.gc_layouts), &key);
 	map__delete_if<gort_site_key>(bpf_map__fd(skel_->maps.sites), of_process(pid));
 	map__delete_if<gort_syscall_key>(bpf_map__fd(skel_->maps.syscall_stats), of_process(pid));
+	map__delete_if<gort_thread_key>(bpf_map__fd(skel_->maps.syscall_blocks), of_process(pid));
 	clear_baseline(pid);
-	// The per-thread syscall slots are task storage: the kernel frees them with each thread.
 }
 
 int Tracer::poll(int timeout_ms)
