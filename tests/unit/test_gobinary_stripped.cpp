@@ -101,6 +101,9 @@ TEST_P(StrippedTest, BuildInfoAndRecoveredGlobalsEqualSymbols)
 		EXPECT_EQ(gobinary::runtime_globals__allp(plain, decode), plain.symbol("runtime.allp"));
 		EXPECT_TRUE(gobinary::runtime_globals__gomaxprocs(stripped));
 		EXPECT_TRUE(gobinary::runtime_globals__allp(stripped));
+		// Sampled mode's totals (sched.goidgen, sched.ngsys: user/goprocess/runtime_state.cpp).
+		EXPECT_EQ(gobinary::runtime_globals__sched(plain, plain_offs, decode), plain.symbol("runtime.sched"));
+		EXPECT_TRUE(gobinary::runtime_globals__sched(stripped, offs));
 		EXPECT_TRUE(gobinary::runtime_layout__inspect(stripped).heap.valid);
 		EXPECT_EQ(gobinary::runtime_layout__inspect(stripped).heap.offsets, gobinary::runtime_layout__inspect(plain).heap.offsets);
 		EXPECT_EQ(gobinary::runtime_layout__inspect(stripped).gc_trace, gobinary::runtime_layout__inspect(plain).gc_trace);
@@ -139,6 +142,31 @@ TEST_P(StrippedTest, StartFunctionsEqualDwarfs)
 		}
 		EXPECT_GE(wrappers, 3u) << "groundtruth starts goroutines through go wrappers";
 	}
+}
+
+// PGO builds inline differently (newproc1 may be inlined into newproc's closure, flushmcache
+// into flushallmcaches): the globals sampled mode reads are decoded from them all the same.
+TEST_P(StrippedTest, SampledModeGlobalsOfPgoBuildsEqualSymbols)
+{
+	if (!gort::testing::workload_built(GetParam(), "groundtruth", "pgo-stripped"))
+		GTEST_SKIP() << "no PGO build before Go 1.21";
+	for (const auto &pair : gort::testing::groundtruth_pairs(GetParam(), true)) {
+		if (pair.name != "pgo")
+			continue;
+		auto p = open_pair(pair);
+		const auto &plain = *p.plain, &stripped = *p.stripped;
+		auto offs = gobinary::StructOffsets::of(plain), stripped_offs = gobinary::StructOffsets::of(stripped);
+		auto decode = gobinary::Lookup::decode;
+		EXPECT_TRUE(plain.build_info().pgo);
+		EXPECT_EQ(gobinary::runtime_globals__sched(plain, offs, decode), plain.symbol("runtime.sched"));
+		EXPECT_EQ(gobinary::runtime_globals__allp(plain, decode), plain.symbol("runtime.allp"));
+		EXPECT_EQ(gobinary::runtime_globals__allglen(plain, offs, decode), plain.symbol("runtime.allglen"));
+		EXPECT_TRUE(gobinary::runtime_globals__sched(stripped, stripped_offs));
+		EXPECT_TRUE(gobinary::runtime_globals__allp(stripped));
+		EXPECT_TRUE(gobinary::runtime_globals__allglen(stripped, stripped_offs));
+		return;
+	}
+	ADD_FAILURE() << "the build made no PGO pair of groundtruth";
 }
 
 TEST_P(StrippedTest, LayoutEqualsTheUnstrippedOne)

@@ -19,6 +19,7 @@ struct RipRefs {
 	std::set<uint64_t> xchg8;  // 8-byte XCHG stores (atomic.Store64)
 	std::set<uint64_t> load8;  // 8-byte MOV loads into a register (atomic.Load64 and plain reads)
 	std::set<uint64_t> read4;  // 4-byte operands read (MOV/MOVSXD into a register, CMP)
+	std::set<uint64_t> xadd4, xadd8;  // 4- and 8-byte XADD targets (atomic Add32/Add64 on amd64)
 };
 
 // How far apart (in references) the closest occurrences of all `addrs` are in `order`.
@@ -53,6 +54,12 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 	size_t n = insn.size();
 	RipRefs refs;
 	std::map<unsigned, uint64_t> lea;  // register -> the address last `lea reg, [rip+X]` put in it
+	auto xadd = [&](uint64_t addr, uint8_t size) {
+		if (size == 4)
+			refs.xadd4.insert(addr);
+		else if (size == 8)
+			refs.xadd8.insert(addr);
+	};
 	for (size_t i = 0; i < n; i++) {
 		const cs_x86 &x = insn[i].detail->x86;
 		for (uint8_t k = 0; k < x.op_count; k++) {
@@ -77,16 +84,33 @@ std::optional<RipRefs> rip_refs(const GoBinary &bin, std::string_view function)
 					refs.read4.insert(addr);
 				if (insn[i].id == X86_INS_LEA && x.operands[0].type == X86_OP_REG)
 					lea[x.operands[0].reg] = addr;
-			} else if (insn[i].id == X86_INS_XCHG && mem.disp == 0 && mem.index == X86_REG_INVALID &&
-				   lea.count(mem.base)) {
-				// `lea rdx, [rip+X]; xchg [rdx], rcx`: how 1.19 compiles an atomic store.
-				refs.xchg.insert(lea[mem.base]);
-				if (x.operands[k].size == 8)
-					refs.xchg8.insert(lea[mem.base]);
+				if (insn[i].id == X86_INS_XADD)
+					xadd(addr, x.operands[k].size);
+			} else if (mem.disp == 0 && mem.index == X86_REG_INVALID && lea.count(mem.base)) {
+				// `lea rdx, [rip+X]; xchg [rdx], rcx`: how 1.19 compiles an atomic store;
+				// `lea rsi, [rip+X]; lock xadd [rsi], edx`: how every version compiles an
+				// atomic add to a global.
+				if (insn[i].id == X86_INS_XCHG) {
+					refs.xchg.insert(lea[mem.base]);
+					if (x.operands[k].size == 8)
+						refs.xchg8.insert(lea[mem.base]);
+				}
+				if (insn[i].id == X86_INS_XADD)
+					xadd(lea[mem.base], x.operands[k].size);
 			}
 		}
 	}
 	return refs;
+}
+
+// `into` gains `from`'s references: a function and the one a PGO build may inline it into.
+void rip_refs__merge(RipRefs &into, const RipRefs &from)
+{
+	for (auto [to, of] : {std::pair{&into.all, &from.all}, {&into.xchg, &from.xchg}, {&into.cmp, &from.cmp},
+			      {&into.xchg8, &from.xchg8}, {&into.load8, &from.load8}, {&into.read4, &from.read4},
+			      {&into.xadd4, &from.xadd4}, {&into.xadd8, &from.xadd8}})
+		to->insert(of->begin(), of->end());
+	into.order.insert(into.order.end(), from.order.begin(), from.order.end());
 }
 
 // The base B of a global of struct type `type` such that `function` touches B + each member.
@@ -262,11 +286,8 @@ std::optional<RipRefs> mcache_flush_refs(const GoBinary &bin)
 	auto loop = rip_refs(bin, "runtime.flushallmcaches");
 	if (!loop)
 		return std::nullopt;
-	if (auto one = rip_refs(bin, "runtime.flushmcache")) {
-		loop->all.insert(one->all.begin(), one->all.end());
-		loop->read4.insert(one->read4.begin(), one->read4.end());
-		loop->load8.insert(one->load8.begin(), one->load8.end());
-	}
+	if (auto one = rip_refs(bin, "runtime.flushmcache"))
+		rip_refs__merge(*loop, *one);
 	return loop;
 }
 
@@ -298,6 +319,41 @@ std::optional<uint64_t> runtime_globals__allp(const GoBinary &bin, Lookup how)
 				return std::nullopt;
 			found = a;
 		}
+	return found;
+}
+
+std::optional<uint64_t> runtime_globals__sched(const GoBinary &bin, const StructOffsets &offs, Lookup how)
+{
+	if (how == Lookup::symbol_first)
+		if (auto s = bin.symbol("runtime.sched"))
+			return s;
+	// newproc1 (proc.go, Go 1.19-1.27) refills its P's goid cache with
+	// `sched.goidgen.Add(_GoidCacheBatch)` (a LOCK XADDQ on sched+off(goidgen)) and counts a
+	// system goroutine with `sched.ngsys.Add(1)` (a LOCK XADDL on sched+off(ngsys)); its other
+	// atomic adds target gcController's 8-byte counters. A PGO build may inline newproc1 into
+	// the systemstack closure of newproc, so both are searched.
+	auto goidgen = offs.get("runtime.schedt", "goidgen");
+	auto ngsys = offs.get("runtime.schedt", "ngsys");
+	if (!goidgen || !ngsys)
+		return std::nullopt;
+	std::optional<RipRefs> refs;
+	for (const char *name : {"runtime.newproc1", "runtime.newproc.func1"}) {
+		auto one = rip_refs(bin, name);
+		if (one && refs)
+			rip_refs__merge(*refs, *one);
+		else if (one)
+			refs = std::move(one);
+	}
+	if (!refs)
+		return std::nullopt;
+	std::optional<uint64_t> found;
+	for (uint64_t a : refs->xadd8) {
+		if (a < *goidgen || !refs->xadd4.count(a - *goidgen + *ngsys))
+			continue;
+		if (found)
+			return std::nullopt;
+		found = a - *goidgen;
+	}
 	return found;
 }
 

@@ -43,6 +43,9 @@ std::optional<uint64_t> runtime_globals__runtime_init_time(const GoBinary &bin, 
 std::optional<uint64_t> runtime_globals__gomaxprocs(const GoBinary &bin, Lookup how = Lookup::symbol_first);
 // runtime.allp ([]*p): the Ps whose mcaches hold small allocations not yet in the heap stats.
 std::optional<uint64_t> runtime_globals__allp(const GoBinary &bin, Lookup how = Lookup::symbol_first);
+// runtime.sched (schedt): goidgen and ngsys, what the sampled mode's totals are read from.
+std::optional<uint64_t> runtime_globals__sched(const GoBinary &bin, const StructOffsets &offs,
+					       Lookup how = Lookup::symbol_first);
 
 // runtime.stwReasonStrings (Go 1.21+): from .symtab, else found in the data segments as the
 // string table whose entries 1 and 2 are "GC mark termination", "GC sweep termination".
