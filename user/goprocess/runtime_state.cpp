@@ -28,12 +28,15 @@ bool runtime_counts__handed_out(const RuntimeCounts &c, uint64_t goid)
 RuntimeStateReader::RuntimeStateReader(const gobinary::GoBinary &bin, uint64_t load_bias)
 {
 	gobinary::StructOffsets offs = gobinary::StructOffsets::of(bin);
-	auto sched = bin.symbol("runtime.sched");
-	auto allp = bin.symbol("runtime.allp");
+	// .symtab, else (stripped binaries) decoded from the runtime code that uses them.
+	auto sched = gobinary::runtime_globals__sched(bin, offs);
+	auto allp = gobinary::runtime_globals__allp(bin);
 	auto allglen = gobinary::runtime_globals__allglen(bin, offs);
 	if (!sched || !allp || !allglen)
-		throw UserError(ExitCode::unsupported, bin.path() + ": no symbols runtime.sched and runtime.allp (stripped "
-								    "binary): sampled mode needs them; use --exact or rebuild without -s");
+		throw UserError(ExitCode::unsupported,
+				fmt::format("{}: runtime.{} not found (stripped binary whose runtime code gort does not "
+					    "recognise): sampled mode needs it; use --exact, or rebuild without -ldflags=-s",
+					    bin.path(), !sched ? "sched" : !allp ? "allp" : "allglen"));
 	sched_ = *sched + load_bias;
 	allp_ = *allp + load_bias;
 	allglen_ = *allglen + load_bias;

@@ -34,7 +34,9 @@ void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinar
 		s.reader = std::make_unique<goprocess::RuntimeStateReader>(*binary, load_bias);
 		s.mem = std::make_unique<goprocess::ProcessMemory>(pid);
 	} catch (const UserError &e) {
-		// Stays exact (stripped binary: no runtime.sched symbol); say so once.
+		// Stays exact: a runtime global or struct offset the reader needs was found neither in
+		// .symtab nor decoded (a stripped binary whose runtime code or Go version gort does
+		// not know); say so once.
 		notes_.push_back(fmt::format("gort: PID {} stays in exact mode: {}", pid, e.what()));
 		return;
 	}
