@@ -1,7 +1,9 @@
 // Sampled and auto mode (issue 9) on real Go programs with every toolchain: the totals and
 // per-site live counts read from the runtime's own state equal the program's own figures at its
-// quiet point, the sampled per-site rate is near the truth, and switching between exact and
-// sampled mid-run loses nothing.
+// quiet point, the sampled per-site rate is near the truth — for the plain build and the stripped
+// one (-ldflags='-s -w', runtime.sched and runtime.allp decoded from code) — and switching
+// between exact and sampled mid-run loses nothing.
+#include <algorithm>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -31,10 +33,11 @@ struct QuietRun {
 // the program's report (its quiet point) is in and `settled` holds for the process (a state the
 // session reaches on its own, e.g. auto mode back to exact: waited for, not assumed to take a
 // fixed number of intervals).
-QuietRun run_quiet(const GoToolchain &tc, gort::session::SessionOptions opts, const std::vector<std::string> &args,
+QuietRun run_quiet(const GoToolchain &tc, const std::string &variant, gort::session::SessionOptions opts,
+		   const std::vector<std::string> &args,
 		   const std::function<bool(const gort::session::ProcessSnapshot &)> &settled = nullptr)
 {
-	std::vector<std::string> argv{gort::testing::workload(tc, "groundtruth")};
+	std::vector<std::string> argv{gort::testing::workload(tc, "groundtruth", variant)};
 	argv.insert(argv.end(), args.begin(), args.end());
 	Child child(argv);
 	groundtruth__await_ready(child);
@@ -107,9 +110,23 @@ gort::session::SessionOptions sampled_options()
 
 class Sampled : public ::testing::TestWithParam<GoToolchain> {};
 
-TEST_P(Sampled, TotalsAndLiveAreExactRatesNearTheTruth)
+// A toolchain and a build of groundtruth ("plain", "stripped", "pie-stripped": the decoded
+// addresses plus the load bias).
+class SampledBuild : public ::testing::TestWithParam<std::tuple<GoToolchain, std::string>> {};
+
+// "go1_27_pie_stripped" (gtest names allow only [A-Za-z0-9_])
+std::string build_name(const ::testing::TestParamInfo<SampledBuild::ParamType> &info)
 {
-	QuietRun run = run_quiet(GetParam(), sampled_options(),
+	const GoToolchain &tc = std::get<0>(info.param);
+	std::string variant = std::get<1>(info.param);
+	std::replace(variant.begin(), variant.end(), '-', '_');
+	return gort::testing::toolchain_name({tc, info.index}) + "_" + variant;
+}
+
+TEST_P(SampledBuild, TotalsAndLiveAreExactRatesNearTheTruth)
+{
+	const auto &[tc, variant] = GetParam();
+	QuietRun run = run_quiet(tc, variant, sampled_options(),
 				 {"-paced-churn", "3000", "-paced-for", "2s", "-pre-leakers", "5", "-alloc-mb", "32"});
 	expect_totals_exact(run);
 	EXPECT_EQ(site_live(run.traced, "main.preLeaker"), 5);
@@ -137,7 +154,7 @@ TEST_P(Sampled, SwitchingModesLosesNothing)
 	o.trap_ns = 3000; // fixed, so the switch does not depend on this machine's speed
 	// Back to exact takes a window (one every few intervals in auto mode) that sees the quiet
 	// program, then a reading: wait for the switch itself.
-	QuietRun run = run_quiet(GetParam(), o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},
+	QuietRun run = run_quiet(GetParam(), "plain", o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},
 				 [](const gort::session::ProcessSnapshot &p) { return p.cost.mode == "exact" && p.cost.mode_changes >= 2; });
 	expect_totals_exact(run);
 	EXPECT_GE(run.traced.cost.mode_changes, 2u);
@@ -146,3 +163,8 @@ TEST_P(Sampled, SwitchingModesLosesNothing)
 
 INSTANTIATE_TEST_SUITE_P(EveryToolchain, Sampled, ::testing::ValuesIn(gort::testing::go_toolchains()),
 			 gort::testing::toolchain_name);
+INSTANTIATE_TEST_SUITE_P(EveryToolchain, SampledBuild,
+			 ::testing::Combine(::testing::ValuesIn(gort::testing::go_toolchains()),
+					    ::testing::Values(std::string("plain"), std::string("stripped"),
+							      std::string("pie-stripped"))),
+			 build_name);
