@@ -28,7 +28,23 @@ bool runtime_counts__handed_out(const RuntimeCounts &c, uint64_t goid)
 RuntimeStateReader::RuntimeStateReader(const gobinary::GoBinary &bin, uint64_t load_bias)
 {
 	gobinary::StructOffsets offs = gobinary::StructOffsets::of(bin);
-	// .symtab, else (stripped binaries) decoded from the runtime code that uses them.
+	auto need = [&](std::string_view type, std::string_view member) {
+		auto v = offs.get(type, member);
+		if (!v)
+			throw UserError(ExitCode::unsupported, fmt::format("{}: no offset of {}.{} (no DWARF, and its Go "
+									   "version is not in gort's offsets table): sampled "
+									   "mode needs it; use --exact",
+									   bin.path(), type, member));
+		return *v;
+	};
+	goidgen_ = need("runtime.schedt", "goidgen");  // uint64, or atomic.Uint64 (value first) 1.20+
+	ngsys_ = need("runtime.schedt", "ngsys");      // uint32, or atomic.Int32 1.21+
+	uint32_t sched_gfree = need("runtime.schedt", "gFree");
+	p_goidcache_ = need("runtime.p", "goidcache");
+	p_goidcacheend_ = need("runtime.p", "goidcacheend");
+	uint32_t p_gfree = need("runtime.p", "gFree");
+	// The globals after the offsets (runtime_globals__sched needs schedt's): from .symtab, else
+	// (stripped binaries) decoded from the runtime code that uses them.
 	auto sched = gobinary::runtime_globals__sched(bin, offs);
 	auto allp = gobinary::runtime_globals__allp(bin);
 	auto allglen = gobinary::runtime_globals__allglen(bin, offs);
@@ -41,20 +57,6 @@ RuntimeStateReader::RuntimeStateReader(const gobinary::GoBinary &bin, uint64_t l
 	allp_ = *allp + load_bias;
 	allglen_ = *allglen + load_bias;
 
-	auto need = [&](std::string_view type, std::string_view member) {
-		auto v = offs.get(type, member);
-		if (!v)
-			throw UserError(ExitCode::unsupported, fmt::format("{}: no offset of {}.{}: sampled mode needs it; use "
-									   "--exact",
-									   bin.path(), type, member));
-		return *v;
-	};
-	goidgen_ = need("runtime.schedt", "goidgen");  // uint64, or atomic.Uint64 (value first) 1.20+
-	ngsys_ = need("runtime.schedt", "ngsys");      // uint32, or atomic.Int32 1.21+
-	uint32_t sched_gfree = need("runtime.schedt", "gFree");
-	p_goidcache_ = need("runtime.p", "goidcache");
-	p_goidcacheend_ = need("runtime.p", "goidcacheend");
-	uint32_t p_gfree = need("runtime.p", "gFree");
 	// runtime2.go: Go 1.26 gave gList a size (head guintptr; size int32) and dropped the
 	// separate counters; gcount() sums sched.gFree.stack.size + noStack.size + pp.gFree.size.
 	// Before: sched.gFree is struct{lock mutex; stack, noStack gList; n int32} and p.gFree is
