@@ -1,8 +1,8 @@
 // Sampled and auto mode (issue 9) on real Go programs with every toolchain: the totals and
 // per-site live counts read from the runtime's own state equal the program's own figures at its
-// quiet point, the sampled per-site rate is near the truth — for the plain build and the stripped
-// one (-ldflags='-s -w', runtime.sched and runtime.allp decoded from code) — and switching
-// between exact and sampled mid-run loses nothing.
+// quiet point, the sampled per-site rate is near the truth — for the plain build and the
+// stripped ones (-ldflags='-s -w', runtime.sched and runtime.allp decoded from code; plain, PIE,
+// PGO) — and switching between exact and sampled mid-run loses nothing.
 #include <algorithm>
 #include <functional>
 
@@ -111,7 +111,7 @@ gort::session::SessionOptions sampled_options()
 class Sampled : public ::testing::TestWithParam<GoToolchain> {};
 
 // A toolchain and a build of groundtruth ("plain", "stripped", "pie-stripped": the decoded
-// addresses plus the load bias).
+// addresses plus the load bias, "pgo-stripped": newproc1 and flushmcache maybe inlined).
 class SampledBuild : public ::testing::TestWithParam<std::tuple<GoToolchain, std::string>> {};
 
 // "go1_27_pie_stripped" (gtest names allow only [A-Za-z0-9_])
@@ -126,6 +126,8 @@ std::string build_name(const ::testing::TestParamInfo<SampledBuild::ParamType> &
 TEST_P(SampledBuild, TotalsAndLiveAreExactRatesNearTheTruth)
 {
 	const auto &[tc, variant] = GetParam();
+	if (!gort::testing::workload_built(tc, "groundtruth", variant))
+		GTEST_SKIP() << "no " << variant << " build with go" << tc.version << " (PGO: Go 1.21+)";
 	QuietRun run = run_quiet(tc, variant, sampled_options(),
 				 {"-paced-churn", "3000", "-paced-for", "2s", "-pre-leakers", "5", "-alloc-mb", "32"});
 	expect_totals_exact(run);
@@ -166,5 +168,5 @@ INSTANTIATE_TEST_SUITE_P(EveryToolchain, Sampled, ::testing::ValuesIn(gort::test
 INSTANTIATE_TEST_SUITE_P(EveryToolchain, SampledBuild,
 			 ::testing::Combine(::testing::ValuesIn(gort::testing::go_toolchains()),
 					    ::testing::Values(std::string("plain"), std::string("stripped"),
-							      std::string("pie-stripped"))),
+							      std::string("pie-stripped"), std::string("pgo-stripped"))),
 			 build_name);
