@@ -95,7 +95,10 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	if (!first && r.fraction < 1)
 		a.cost.sites_estimated = true;
 
-	uint64_t traps = proc_stats__traps(counters.stats(pid));
+	gort_proc_stats totals = counters.stats(pid);
+	a.bpf_totals_seen = totals;
+	a.counting_since_reading = !r.sampled;
+	uint64_t traps = proc_stats__traps(totals);
 	double dt = r.at.mono_ns > a.last_ns ? (r.at.mono_ns - a.last_ns) / 1e9 : 0;
 	if (!first && dt > 0) {
 		a.cost.traps_per_sec = (traps - a.traps_seen) / dt;
@@ -116,8 +119,16 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	return a.cost;
 }
 
-// Replaces the BPF-derived goroutine figures of a snapshot with the readings'.
-void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s)
+void Aggregator::on_probes_paused(pid_t pid)
+{
+	auto it = procs_.find(pid);
+	if (it != procs_.end() && !it->second.frozen && it->second.acct)
+		it->second.acct->counting_since_reading = false;
+}
+
+// Replaces the BPF-derived goroutine figures of a snapshot with the readings', plus what the
+// probes counted since the last reading if they counted everything since (exact mode).
+void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters)
 {
 	const Accounting &a = *st.acct;
 	GoroutineCounts &g = s.goroutines;
@@ -136,6 +147,27 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s)
 		Site &site = sites[addr];
 		site.created = static_cast<uint64_t>(std::llround(counts.first));
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
+	}
+	if (a.counting_since_reading) {
+		gort_proc_stats now = counters.stats(s.pid);
+		const gort_proc_stats &then = a.bpf_totals_seen;
+		g.created += now.created - then.created;
+		g.exited += now.exited - then.exited;
+		g.live += now.live_delta - then.live_delta;
+		g.peak = std::max(g.peak, g.live);
+		for (const auto &[key, counts] : counters.sites(s.pid)) {
+			SiteAddr addr{key.startpc, key.gopc};
+			auto seen = a.bpf_seen.find(addr);
+			gort_site_stats d = counts;
+			if (seen != a.bpf_seen.end())
+				d = {counts.created - seen->second.created, counts.exited - seen->second.exited};
+			if (d.created == 0 && d.exited == 0)
+				continue;
+			Site &site = sites[addr];
+			site.created += d.created;
+			site.exited += d.exited;
+			site.live += static_cast<int64_t>(d.created) - static_cast<int64_t>(d.exited);
+		}
 	}
 	s.sites = sites__finish(st, std::move(sites));
 	s.cost = a.cost;

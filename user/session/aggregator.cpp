@@ -274,7 +274,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 	if (st.acct)
-		apply_accounting(st, s);
+		apply_accounting(st, s, source);
 	uint64_t traps = proc_stats__traps(counters);
 
 	rates__advance(st, {g.created, g.exited, g.live, counters.gc_cycles, traps}, now);

@@ -90,6 +90,9 @@ public:
 	// now on (the first one is the baseline), per-site created/exited from the BPF counts scaled
 	// by each interval's fraction. Returns the cost figures the budget decides on.
 	ProbeCost on_reading(pid_t pid, const GoroutineReading &r, const CounterSource &counters);
+	// Sampled/auto mode: the goroutine probes of PID stop counting (a window ends, or auto mode
+	// leaves exact). Until the next reading, the figures stay those of the last reading.
+	void on_probes_paused(pid_t pid);
 	// The calibrated cost of one uprobe trap on this machine (probes/calibrate.h).
 	void set_trap_ns(double ns) { trap_ns_ = ns; }
 	double trap_ns() const { return trap_ns_; }
@@ -117,6 +120,11 @@ private:
 		std::map<SiteAddr, int64_t> site_live;
 		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
 		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
+		gort_proc_stats bpf_totals_seen{};              // BPF totals at the last reading
+		// The probes have counted every goroutine since the last reading (exact mode): the
+		// figures are the reading's plus what BPF counted since, so they stay current between
+		// readings and a process that ends before the next one keeps its exact totals.
+		bool counting_since_reading = false;
 		uint64_t traps_seen = 0, last_ns = 0;
 		goprocess::RuntimeCounts prev;  // the previous reading
 		int64_t prev_all_alive = 0;
@@ -160,7 +168,7 @@ private:
 	std::vector<Site> sites__finish(ProcessState &st, std::map<SiteAddr, Site> sites);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
-	void apply_accounting(ProcessState &st, ProcessSnapshot &s);
+	void apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters);
 
 	uint64_t slow_syscall_ns_;
 	double trap_ns_ = 0;
