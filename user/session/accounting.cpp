@@ -66,28 +66,41 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	int64_t all_alive = r.counts.alive + r.counts.system;
 	double interval_created = first ? 0 : static_cast<double>(r.counts.handed_out - a.prev.handed_out);
 	double interval_exited = std::max(0.0, interval_created - static_cast<double>(all_alive - a.prev_all_alive));
-	double scale = r.fraction > 0 ? 1.0 / r.fraction : 0;
-	double scale_created = r.fraction >= 1 ? 1 : window_created > 0 ? interval_created / window_created : scale;
-	double scale_exited = r.fraction >= 1 ? 1 : window_exited > 0 ? interval_exited / window_exited : scale;
-	if (!first && r.fraction == 0 && interval_created + interval_exited > 0) {
-		// No window this interval (auto mode opens one every few intervals): split the exact
-		// totals by the mix of the last window.
+	double scale_created = r.fraction >= 1 ? 1 : window_created > 0 ? interval_created / window_created : 0;
+	double scale_exited = r.fraction >= 1 ? 1 : window_exited > 0 ? interval_exited / window_exited : 0;
+	// A window that saw none of the interval's creations (or exits) cannot split them: no window
+	// this interval (auto mode opens one every few intervals), or one that had barely begun
+	// when the reading came (attaching the probes took 0.3-0.8 s on this 2-core VM under load,
+	// and a reading then followed the attach within a millisecond: fraction 0.0005, nothing
+	// seen, the interval's goroutines lost). The last window's mix splits them instead.
+	bool mix_created = !first && r.fraction < 1 && window_created == 0;
+	bool mix_exited = !first && r.fraction < 1 && window_exited == 0;
+	if (!first) {
 		for (const auto &[addr, share] : a.mix) {
 			auto &[created, exited_n] = a.site_counts[addr];
-			created += interval_created * share.first;
-			exited_n += interval_exited * share.second;
+			if (mix_created)
+				created += interval_created * share.first;
+			if (mix_exited)
+				exited_n += interval_exited * share.second;
 		}
-	} else if (!first) {
 		for (const auto &[addr, d] : delta) {
 			auto &[created, exited_n] = a.site_counts[addr];
-			created += d.created * scale_created;
-			exited_n += d.exited * scale_exited;
+			if (!mix_created)
+				created += d.created * scale_created;
+			if (!mix_exited)
+				exited_n += d.exited * scale_exited;
 		}
-		if (window_created + window_exited > 0) {
-			a.mix.clear();
-			for (const auto &[addr, d] : delta)
-				a.mix[addr] = {window_created > 0 ? d.created / window_created : 0,
-					       window_exited > 0 ? d.exited / window_exited : 0};
+		if (window_created > 0)
+			for (auto &[addr, share] : a.mix)
+				share.first = 0;
+		if (window_exited > 0)
+			for (auto &[addr, share] : a.mix)
+				share.second = 0;
+		for (const auto &[addr, d] : delta) {
+			if (window_created > 0)
+				a.mix[addr].first = d.created / window_created;
+			if (window_exited > 0)
+				a.mix[addr].second = d.exited / window_exited;
 		}
 	}
 	a.prev = r.counts;
