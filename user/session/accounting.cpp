@@ -31,13 +31,11 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	// created and ended between two readings is not seen, and is counted as a user goroutine
 	// that exited.
 	a.site_live.clear();
-	for (const auto &g : r.census) {
-		if (!goprocess::goroutine__alive(g))
-			continue;
-		SiteAddr addr{g.startpc + r.load_bias, g.gopc + r.load_bias};
-		a.site_live[addr]++;
-		if (site_names(st, addr).system && !goprocess::runtime_counts__handed_out(a.at_attach, g.goid))
-			a.system_new.insert(g.goid);
+	for (const auto &cs : r.sites) {
+		a.site_live[cs.site] += cs.live;
+		for (uint64_t goid : cs.system_goids)
+			if (!goprocess::runtime_counts__handed_out(a.at_attach, goid))
+				a.system_new.insert(goid);
 	}
 	uint64_t handed = r.counts.handed_out >= a.handed_out0 ? r.counts.handed_out - a.handed_out0 : 0;
 	a.created = handed >= a.system_new.size() ? handed - a.system_new.size() : 0;
@@ -113,7 +111,81 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	a.cost.trap_ns = trap_ns_;
 	a.cost.budget_percent = r.budget * 100;
 	a.cost.cpu_percent = a.cost.traps_per_sec * trap_ns_ / 1e7;
+	if (!first && dt > 0 && r.sampled) {
+		st.span_counted_s += r.fraction * dt;
+		st.span_read_s += dt;
+	}
 	return a.cost;
+}
+
+std::vector<CensusSite> Aggregator::census_sites(pid_t pid, const std::vector<goprocess::GoroutineRecord> &census,
+						 uint64_t load_bias)
+{
+	std::map<SiteAddr, CensusSite> by_site;
+	auto it = procs_.find(pid);
+	for (const auto &g : census) {
+		if (!goprocess::goroutine__alive(g))
+			continue;
+		SiteAddr addr{g.startpc + load_bias, g.gopc + load_bias};
+		CensusSite &cs = by_site[addr];
+		cs.site = addr;
+		cs.live++;
+		if (it != procs_.end() && site_names(it->second, addr).system)
+			cs.system_goids.push_back(g.goid);
+	}
+	std::vector<CensusSite> sites;
+	for (auto &[addr, cs] : by_site)
+		sites.push_back(std::move(cs));
+	return sites;
+}
+
+const char *mode_reason__name(ModeReason r)
+{
+	switch (r) {
+	case ModeReason::forced:
+		return "forced";
+	case ModeReason::over_budget:
+		return "over_budget";
+	case ModeReason::under_budget:
+		return "under_budget";
+	}
+	return "unknown";
+}
+
+void Aggregator::on_mode_change(pid_t pid, const ModeChange &c)
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	ProcessState &st = it->second;
+	double at = c.at.mono_ns > st.proc.attached_mono_ns ? (c.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
+	if (st.modes.empty())
+		st.modes.push_back({});
+	ModeSpan &open = st.modes.back();
+	open.sample_fraction = open.mode == "sampled" && st.span_read_s > 0 ? st.span_counted_s / st.span_read_s : 1;
+	open.to_s = at;
+	ModeSpan next{c.sampled ? "sampled" : "exact", mode_reason__name(c.reason), at, at, c.cost * 100, 1};
+	// A change within a millisecond of the span's start (--sampled right after the baseline
+	// reading) replaces it: the process never ran in the old mode.
+	if (at - open.from_s < 1e-3) {
+		next.from_s = open.from_s;
+		open = next;
+	} else {
+		st.modes.push_back(next);
+	}
+	st.span_counted_s = st.span_read_s = 0;
+}
+
+// The mode history up to `now` (the open span ends there).
+std::vector<ModeSpan> Aggregator::modes__at(const ProcessState &st, Clock now) const
+{
+	std::vector<ModeSpan> modes = st.modes;
+	if (modes.empty())
+		modes.push_back({});
+	ModeSpan &open = modes.back();
+	open.to_s = now.mono_ns > st.proc.attached_mono_ns ? (now.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
+	open.sample_fraction = open.mode == "sampled" && st.span_read_s > 0 ? st.span_counted_s / st.span_read_s : 1;
+	return modes;
 }
 
 // Replaces the BPF-derived goroutine figures of a snapshot with the readings'.
