@@ -38,7 +38,7 @@ Writer::Writer(const std::string &path, bool force, const FileHeader &header)
 	header__encode(body, header);
 	Encoder file;
 	file.raw(kFileMagic, sizeof kFileMagic);
-	file.u32(kFormatVersion);
+	file.u32(header.version);
 	file.u32(static_cast<uint32_t>(body.bytes.size()));
 	file.raw(body.bytes.data(), body.bytes.size());
 	file.u32(crc32__update(0, file.bytes.data(), file.bytes.size()));
@@ -134,6 +134,20 @@ void Writer::end(const TimeRecord &t)
 	Encoder e;
 	time__encode(e, t);
 	append(RecordType::end, e);
+}
+
+void Writer::reading(const ReadingRecord &r)
+{
+	Encoder e;
+	reading__encode(e, r);
+	append(RecordType::reading, e);
+}
+
+void Writer::mode_change(const ModeChangeRecord &m)
+{
+	Encoder e;
+	mode_change__encode(e, m);
+	append(RecordType::mode_change, e);
 }
 
 void Writer::flush()

@@ -37,6 +37,8 @@ public:
 	void tick(const TimeRecord &t);
 	void exit(const ExitRecord &x);
 	void end(const TimeRecord &t);
+	void reading(const ReadingRecord &r);
+	void mode_change(const ModeChangeRecord &m);
 
 	// Writes the pending records as one chunk (nothing if there are none) and gives the file its
 	// name if it has none yet. Throws UserError; after a failed write the file is cut back to its
