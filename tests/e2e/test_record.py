@@ -56,7 +56,7 @@ class RecordGroundTruth(test_top_groundtruth.TopGroundTruth, RecordTestCase):
         gortlib.require_root()
         out = self.path("groundtruth.gort")
         t = self.trace_to_end(gortlib.workload(tc, "groundtruth"), args,
-                              ["record", "-o", out, "--interval", "200ms", "--syscall-threshold", "5ms"])
+                              ["record", "--exact", "-o", out, "--interval", "200ms", "--syscall-threshold", "5ms"])
         report, status, gort_status, prog, gort = t
         self.assertEqual(gort_status, 0, "gort record status; stderr: %s" % gort.stderr_text()[-2000:])
         self.assertEqual(gort.stdout_text(), "", "record writes nothing on stdout")
@@ -120,6 +120,79 @@ class RecordKilled(RecordTestCase):
         self.assertEqual(rc, 0, r)
         self.assertTrue(err and "truncated" in err[0], err)
         self.assertIsNotNone(gortlib.process_in(obj, prog.pid), obj)
+
+
+class RecordSampled(RecordTestCase):
+    def test_auto_mode_changes_and_estimates_are_reported(self):
+        """record in auto mode with a tiny --overhead: the churn makes it switch to sampled and the
+        quiet after it back to exact. report --json gives the program's own totals and per-site
+        live, lists the modes with their reasons, and marks per-site created/exited as estimates;
+        the text report says the same."""
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
+        bad = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", self.path("x.gort"), "--exact", "--sampled"])
+        self.assertEqual(bad.returncode, USAGE, bad)
+        self.assertIn("--exact and --sampled", bad.stderr)
+
+        prog = self.reaper.program(exe, ["-paced-churn", "3000", "-paced-for", "1s"])
+        out = self.path("auto.gort")
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--interval", "100ms", "--overhead", "0.01%",
+                                 "--syscall-threshold", "5ms"])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()  # the workload is done; the program waits for EOF
+
+        # Sync on the file (chunks reach it every second): the quiet program's reading is in, and
+        # auto mode is back to exact.
+        deadline = time.monotonic() + 60
+        while True:
+            rc, obj, err, r = report_json(out)
+            p = gortlib.process_in(obj, prog.pid) if obj else None
+            modes = p["probe_cost"]["modes"] if p else []
+            if (p and p["goroutines"]["live"] == report["num_goroutine"] and modes and modes[-1]["reason"] == "under_budget"):
+                break
+            self.assertLess(time.monotonic(), deadline, "auto mode never came back to exact in %s: %r" % (out, modes))
+            time.sleep(0.2)
+        gort.signal(signal.SIGINT)
+        self.assertEqual(gort.wait(timeout=30), 0, gort.stderr_text())
+
+        rc, obj, err, r = report_json(out)
+        self.assertEqual(rc, 0, r)
+        self.assertEqual(err, [], "a clean recording reports without warnings")
+        p = gortlib.process_in(obj, prog.pid)
+        g = p["goroutines"]
+        self.assertEqual(g["created"], sum(report["created"].values()))
+        self.assertEqual(g["exited"], sum(report["exited"].values()))
+        self.assertEqual(g["live"], report["num_goroutine"])
+        self.assertEqual(g["live_at_attach"], report["num_goroutine_at_start"])
+        live = {}
+        for site in p["sites"]:
+            live[site["function"]] = live.get(site["function"], 0) + site["live"]
+        self.assertEqual(live.get("main.leakWorker"), report["created"]["main.leakWorker"])
+        self.assertEqual(live.get("main.pacedWorker", 0), 0)
+        self.assertEqual(p["gc"]["cycles"], report["num_gc"])
+        self.assertEqual(p["stw"]["gc"]["total_ns"], report["pause_total_ns"])
+
+        cost = p["probe_cost"]
+        modes = cost["modes"]
+        self.assertEqual((modes[0]["mode"], modes[0]["reason"]), ("exact", "start"), modes)
+        over = [m for m in modes if m["reason"] == "over_budget"]
+        self.assertTrue(over, modes)
+        self.assertEqual(over[0]["mode"], "sampled")
+        self.assertGreater(over[0]["exact_cost_percent"], 0.01, "switched because exact mode cost over 0.01%")
+        self.assertIn("sample_fraction", over[0])
+        self.assertEqual(modes[-1]["mode"], "exact")
+        for a, b in zip(modes, modes[1:]):
+            self.assertEqual(a["to_s"], b["from_s"], modes)
+        self.assertEqual(cost["estimated"], ["sites.created", "sites.exited"])
+        self.assertIn("sites.live", cost["exact"])
+        self.assertIn("goroutines", cost["exact"])
+
+        text = gortlib.run([gortlib.GORT, "report", out])
+        self.assertEqual(text.returncode, 0, text)
+        self.assertRegex(text.stdout, r"\n  mode sampled from=\S+ to=\S+ reason=over_budget exact_cost=\S+% probes_on=")
+        self.assertIn("  estimated=sites.created,sites.exited exact=goroutines,sites.live,", text.stdout)
 
 
 # The trace-event format's phases (Trace Event Format document, "Event Descriptions").

@@ -292,12 +292,14 @@ int cli__run(int argc, char **argv)
 	serve_args.add_to(serve);
 
 	RecordArgs record_args;
-	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export");
+	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export "
+						     "(mode as top's: auto by default; each reading and mode change is kept)");
 	record_args.add_to(record);
 
 	std::string report_file;
 	bool report_json = false;
-	auto *report = app.add_subcommand("report", "the summary top shows, from a recording");
+	auto *report = app.add_subcommand("report", "the summary top shows, from a recording, with the mode over time "
+						     "and which figures are estimates (sampled mode's per-site created/exited)");
 	report->add_option("FILE", report_file, "a file written by gort record")->required();
 	report->add_flag("--json", report_json, "one JSON object on stdout (the schema of top --json)");
 
