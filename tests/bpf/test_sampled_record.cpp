@@ -119,23 +119,6 @@ RecordedRun record_quiet(gort::session::SessionOptions opts, const std::vector<s
 	return run;
 }
 
-uint64_t sum(const nlohmann::json &m)
-{
-	uint64_t n = 0;
-	for (auto &[k, v] : m.items())
-		n += v.get<uint64_t>();
-	return n;
-}
-
-int64_t site_live(const ProcessSnapshot &p, const std::string &function)
-{
-	int64_t n = 0;
-	for (const auto &s : p.sites)
-		if (s.function == function)
-			n += s.live;
-	return n;
-}
-
 // The replay's figures are the live session's: every goroutine figure and site (the estimates
 // too: the same readings and counters give the same scaled counts), the mode history.
 void expect_replay_equals_live(const RecordedRun &run)
@@ -173,26 +156,20 @@ void expect_replay_equals_live(const RecordedRun &run)
 		EXPECT_EQ(r.cost.modes[i].reason, l.cost.modes[i].reason);
 		EXPECT_EQ(r.cost.modes[i].from_s, l.cost.modes[i].from_s);
 		EXPECT_EQ(r.cost.modes[i].cost_percent, l.cost.modes[i].cost_percent);
-		if (i + 1 < r.cost.modes.size()) // the open one ends at each model's own time
+		if (i + 1 < r.cost.modes.size()) { // the open one ends at each model's own time
 			EXPECT_EQ(r.cost.modes[i].to_s, l.cost.modes[i].to_s);
+		}
 	}
 }
 
 // The replay's totals and per-site live are the program's own (it ran its whole workload
-// traced: attached before "go").
+// traced: attached before "go"), and so are its GC figures.
 void expect_replay_equals_the_program(const RecordedRun &run)
 {
-	const auto &p = run.replayed;
-	const auto &r = run.report;
-	SCOPED_TRACE("go " + r["go_version"].get<std::string>());
-	EXPECT_EQ(p.goroutines.created, sum(r["created"]));
-	EXPECT_EQ(p.goroutines.exited, sum(r["exited"]));
-	EXPECT_EQ(p.goroutines.live, r["num_goroutine"].get<int64_t>());
-	EXPECT_EQ(p.goroutines.live_at_attach, r["num_goroutine_at_start"].get<uint64_t>());
-	EXPECT_EQ(site_live(p, "main.leakWorker"), r["created"]["main.leakWorker"].get<int64_t>());
-	EXPECT_EQ(site_live(p, "main.pacedWorker"), 0);
-	EXPECT_EQ(p.gc_cycles, r["num_gc"].get<uint64_t>());
-	EXPECT_EQ(p.stw_gc.total_ns, r["pause_total_ns"].get<uint64_t>());
+	gort::testing::expect_goroutines_equal_the_programs(run.replayed, run.report);
+	EXPECT_EQ(gort::testing::site_live(run.replayed, "main.pacedWorker"), 0);
+	EXPECT_EQ(run.replayed.gc_cycles, run.report["num_gc"].get<uint64_t>());
+	EXPECT_EQ(run.replayed.stw_gc.total_ns, run.report["pause_total_ns"].get<uint64_t>());
 }
 
 // What `report --json` says about the modes and the estimates.

@@ -46,6 +46,18 @@ class RecordTestCase(gortlib.GortTestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def wait_in_file(self, out, pid, done, what, timeout=30):
+        """Syncs on the recording while the recorder runs (chunks reach the file at least every
+        second): `report --json` of it until `done(the process's entry)`; returns the entry."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rc, obj, err, r = report_json(out)
+            p = gortlib.process_in(obj, pid) if obj else None
+            if p and done(p):
+                return p
+            self.assertLess(time.monotonic(), deadline, "%s never reached %s: %r" % (what, out, r))
+            time.sleep(0.2)
+
 
 class RecordGroundTruth(test_top_groundtruth.TopGroundTruth, RecordTestCase):
     """The ground-truth checks of `top`, on `record` + `report --json` (the toolchain tests are
@@ -84,16 +96,9 @@ class RecordKilled(RecordTestCase):
         prog.go()
         report = prog.read_report()  # the workload is done; the program waits for EOF
 
-        # Sync on the file: chunks are flushed at least every second, so the workload's figures
-        # appear in it within a few seconds while the recorder keeps running.
-        deadline = time.monotonic() + 30
-        while True:
-            rc, obj, err, r = report_json(out)
-            p = gortlib.process_in(obj, prog.pid) if obj else None
-            if p and p["gc"]["cycles"] == report["num_gc"] and p["goroutines"]["live"] == report["num_goroutine"]:
-                break
-            self.assertLess(time.monotonic(), deadline, "the workload's figures never reached %s: %r" % (out, r))
-            time.sleep(0.2)
+        # The workload's figures appear in the file within a few seconds while the recorder runs.
+        self.wait_in_file(out, prog.pid, lambda p: p["gc"]["cycles"] == report["num_gc"] and
+                          p["goroutines"]["live"] == report["num_goroutine"], "the workload's figures")
         self.assertTrue(gort.running(), "the recorder ended by itself: %s" % gort.stderr_text())
         gort.signal(signal.SIGKILL)
         self.assertEqual(gort.wait(timeout=10), -signal.SIGKILL)
@@ -143,17 +148,9 @@ class RecordSampled(RecordTestCase):
         prog.go()
         report = prog.read_report()  # the workload is done; the program waits for EOF
 
-        # Sync on the file (chunks reach it every second): the quiet program's reading is in, and
-        # auto mode is back to exact.
-        deadline = time.monotonic() + 60
-        while True:
-            rc, obj, err, r = report_json(out)
-            p = gortlib.process_in(obj, prog.pid) if obj else None
-            modes = p["probe_cost"]["modes"] if p else []
-            if (p and p["goroutines"]["live"] == report["num_goroutine"] and modes and modes[-1]["reason"] == "under_budget"):
-                break
-            self.assertLess(time.monotonic(), deadline, "auto mode never came back to exact in %s: %r" % (out, modes))
-            time.sleep(0.2)
+        # The quiet program's reading is in the file, and auto mode is back to exact.
+        self.wait_in_file(out, prog.pid, lambda p: p["goroutines"]["live"] == report["num_goroutine"] and
+                          p["probe_cost"]["modes"][-1]["reason"] == "under_budget", "auto mode back to exact", 60)
         gort.signal(signal.SIGINT)
         self.assertEqual(gort.wait(timeout=30), 0, gort.stderr_text())
 

@@ -744,15 +744,18 @@ TEST(Recorder, SampledReadingsReplayToTheLiveFigures)
 		read(reading(kT0 + 2000, 100, 5, 1, false, 0), 0, 0);  // the baseline, inside attach
 		change({{kT0 + 2100, 0}, true, session::ModeReason::forced, 0, 0.01});
 		recorder.on_attach(p);
-		read(reading(kT0 + 100'000'000, 140, 15, 0.25, true, 10), 10, 2);
 		src.c = counters(kT0 + 100'000'000, 10, 2);
+		read(reading(kT0 + 100'000'000, 140, 15, 0.25, true, 10), 10, 2);
 		recorder.on_tick({kT0 + 100'000'000, 1});
 		live.snapshot(src, {kT0 + 100'000'000, 1});
 		change({{kT0 + 150'000'000, 0}, false, session::ModeReason::under_budget, 0.002, 0.01});
-		read(reading(kT0 + 200'000'000, 150, 8, 1, false, 0), 20, 12);
 		src.c = counters(kT0 + 200'000'000, 20, 12);
+		read(reading(kT0 + 200'000'000, 150, 8, 1, false, 0), 20, 12);
 		recorder.on_tick({kT0 + 200'000'000, 2});
 		live.snapshot(src, {kT0 + 200'000'000, 2});
+		// Exact since that reading: 5 more goroutines the probes saw, and no reading after them
+		// (the process could have ended): the figures include them.
+		src.c = counters(kT0 + 210'000'000, 25, 12);
 		recorder.finish({kT0 + 210'000'000, 3});
 		recorder.check();
 	}
@@ -763,8 +766,9 @@ TEST(Recorder, SampledReadingsReplayToTheLiveFigures)
 	EXPECT_EQ(views::json__snapshot(got).dump(2), views::json__snapshot(want).dump(2));
 	ASSERT_EQ(got.processes.size(), 1u);
 	const auto &g = got.processes[0];
-	EXPECT_EQ(g.goroutines.created, 50u - 1) << "IDs handed out since the baseline, less the new system goroutine";
-	EXPECT_EQ(g.goroutines.live, 8);
+	EXPECT_EQ(g.goroutines.created, 50u - 1 + 5) << "IDs handed out since the baseline, less the new system goroutine, "
+							 "and those the probes saw since the last reading";
+	EXPECT_EQ(g.goroutines.live, 8 + 5);
 	EXPECT_TRUE(g.cost.sites_estimated);
 	ASSERT_EQ(g.cost.modes.size(), 2u) << "--sampled right after the baseline replaces the exact start";
 	EXPECT_EQ(g.cost.modes[0].mode, "sampled");

@@ -55,6 +55,12 @@ public:
 private:
 	void append(RecordType type, const Encoder &body);
 	void append(RecordType type, std::span<const uint8_t> body);
+	template <typename R> void put(RecordType type, const R &r, void (*encode)(Encoder &, const R &))
+	{
+		Encoder e;
+		encode(e, r);
+		append(type, e);
+	}
 	void write_all(const void *data, size_t size);
 	void publish();
 

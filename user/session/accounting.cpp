@@ -90,6 +90,8 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	}
 	a.prev = r.counts;
 	a.prev_all_alive = all_alive;
+	a.stats_seen = counters.stats(pid);
+	a.exact_since = !r.sampled;
 	if (!first && r.fraction < 1)
 		a.cost.sites_estimated = true;
 
@@ -103,6 +105,7 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	}
 	a.traps_seen = traps;
 	a.last_ns = r.at.mono_ns;
+	a.cost.last_reading_s = r.at.mono_ns > st.proc.attached_mono_ns ? (r.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
 	std::string mode = r.sampled ? "sampled" : "exact";
 	if (!first && mode != a.cost.mode)
 		a.cost.mode_changes++;
@@ -139,6 +142,19 @@ std::vector<CensusSite> Aggregator::census_sites(pid_t pid, const std::vector<go
 	return sites;
 }
 
+namespace {
+
+// The share of a sampled span the probes counted, from its readings; none yet: 0 (after a switch
+// the probes stay off until the next interval's window).
+double span__fraction(const ModeSpan &span, double counted_s, double read_s)
+{
+	if (span.mode != "sampled")
+		return 1;
+	return read_s > 0 ? counted_s / read_s : 0;
+}
+
+} // namespace
+
 const char *mode_reason__name(ModeReason r)
 {
 	switch (r) {
@@ -158,11 +174,13 @@ void Aggregator::on_mode_change(pid_t pid, const ModeChange &c)
 	if (it == procs_.end() || it->second.frozen)
 		return;
 	ProcessState &st = it->second;
+	if (st.acct && c.sampled)
+		st.acct->exact_since = false;  // the probes count only in windows from now on
 	double at = c.at.mono_ns > st.proc.attached_mono_ns ? (c.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
 	if (st.modes.empty())
 		st.modes.push_back({});
 	ModeSpan &open = st.modes.back();
-	open.sample_fraction = open.mode == "sampled" && st.span_read_s > 0 ? st.span_counted_s / st.span_read_s : 1;
+	open.sample_fraction = span__fraction(open, st.span_counted_s, st.span_read_s);
 	open.to_s = at;
 	ModeSpan next{c.sampled ? "sampled" : "exact", mode_reason__name(c.reason), at, at, c.cost * 100, 1};
 	// A change within a millisecond of the span's start (--sampled right after the baseline
@@ -184,19 +202,35 @@ std::vector<ModeSpan> Aggregator::modes__at(const ProcessState &st, Clock now) c
 		modes.push_back({});
 	ModeSpan &open = modes.back();
 	open.to_s = now.mono_ns > st.proc.attached_mono_ns ? (now.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
-	open.sample_fraction = open.mode == "sampled" && st.span_read_s > 0 ? st.span_counted_s / st.span_read_s : 1;
+	open.sample_fraction = span__fraction(open, st.span_counted_s, st.span_read_s);
 	return modes;
 }
 
+Aggregator::RateInputs Aggregator::accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const
+{
+	RateInputs t{a.created, a.exited, a.live, 0, 0};
+	if (!a.exact_since)
+		return t;
+	gort_proc_stats now = counters.stats(pid);
+	// The BPF counters only grow; a source that went back (none should) adds nothing.
+	uint64_t created = now.created >= a.stats_seen.created ? now.created - a.stats_seen.created : 0;
+	uint64_t exited = now.exited >= a.stats_seen.exited ? now.exited - a.stats_seen.exited : 0;
+	t.created += created;
+	t.exited += exited;
+	t.live += static_cast<int64_t>(created) - static_cast<int64_t>(exited);
+	return t;
+}
+
 // Replaces the BPF-derived goroutine figures of a snapshot with the readings'.
-void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s)
+void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters)
 {
 	const Accounting &a = *st.acct;
 	GoroutineCounts &g = s.goroutines;
-	g.created = a.created;
-	g.exited = a.exited;
-	g.live = a.live;
-	g.peak = a.peak;
+	RateInputs t = accounting__totals(a, counters, st.proc.pid);
+	g.created = t.created;
+	g.exited = t.exited;
+	g.live = t.live;
+	g.peak = std::max(a.peak, t.live);
 	g.live_at_attach = static_cast<uint64_t>(std::max<int64_t>(a.alive0, 0));
 	g.system_created = a.system_new.size();
 	g.system_exited = 0;
@@ -208,6 +242,22 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s)
 		Site &site = sites[addr];
 		site.created = static_cast<uint64_t>(std::llround(counts.first));
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
+	}
+	if (a.exact_since) {
+		for (const auto &[key, counts] : counters.sites(st.proc.pid)) {
+			SiteAddr addr{key.startpc, key.gopc};
+			gort_site_stats seen{};
+			if (auto it = a.bpf_seen.find(addr); it != a.bpf_seen.end())
+				seen = it->second;
+			uint64_t created = counts.created >= seen.created ? counts.created - seen.created : 0;
+			uint64_t exited = counts.exited >= seen.exited ? counts.exited - seen.exited : 0;
+			if (!created && !exited)
+				continue;
+			Site &site = sites[addr];
+			site.created += created;
+			site.exited += exited;
+			site.live += static_cast<int64_t>(created) - static_cast<int64_t>(exited);
+		}
 	}
 	s.sites = sites__finish(st, std::move(sites));
 	s.cost = a.cost;

@@ -274,7 +274,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 	if (st.acct)
-		apply_accounting(st, s);
+		apply_accounting(st, s, source);
 	uint64_t traps = proc_stats__traps(counters);
 
 	rates__advance(st, {g.created, g.exited, g.live, counters.gc_cycles, traps}, now);
@@ -384,8 +384,10 @@ void Aggregator::advance(pid_t pid, const CounterSource &counters, Clock now)
 	gort_proc_stats c = counters.stats(pid);
 	uint64_t traps = proc_stats__traps(c);
 	// What build() advances from: the readings' figures once there are readings.
-	if (st.acct)
-		rates__advance(st, {st.acct->created, st.acct->exited, st.acct->live, c.gc_cycles, traps}, now);
+	if (st.acct) {
+		RateInputs t = accounting__totals(*st.acct, counters, pid);
+		rates__advance(st, {t.created, t.exited, t.live, c.gc_cycles, traps}, now);
+	}
 	else
 		rates__advance(st, {c.created, c.exited, static_cast<int64_t>(st.alive_at_attach()) + c.live_delta, c.gc_cycles, traps},
 			       now);
@@ -399,7 +401,7 @@ std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSourc
 	if (it->second.frozen)
 		return it->second.last.goroutines.live;
 	if (it->second.acct)
-		return it->second.acct->live;
+		return accounting__totals(*it->second.acct, counters, pid).live;
 	return static_cast<int64_t>(it->second.alive_at_attach()) + counters.stats(pid).live_delta;
 }
 

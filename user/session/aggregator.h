@@ -179,6 +179,11 @@ private:
 		std::map<SiteAddr, int64_t> site_live;
 		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
 		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
+		gort_proc_stats stats_seen{};                  // BPF totals at the last reading
+		// Exact mode since the last reading: the probes saw every goroutine since, so the
+		// figures are the reading's plus the BPF counts since (a process that ends between two
+		// readings keeps its last moments).
+		bool exact_since = false;
 		uint64_t traps_seen = 0, last_ns = 0;
 		goprocess::RuntimeCounts prev;  // the previous reading
 		int64_t prev_all_alive = 0;
@@ -225,7 +230,9 @@ private:
 	std::vector<Site> sites__finish(ProcessState &st, std::map<SiteAddr, Site> sites);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
-	void apply_accounting(ProcessState &st, ProcessSnapshot &s);
+	void apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters);
+	// The readings' totals now: plus the BPF counts since the last reading while exact.
+	RateInputs accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const;
 	std::vector<ModeSpan> modes__at(const ProcessState &st, Clock now) const;
 
 	uint64_t slow_syscall_ns_;

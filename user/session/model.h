@@ -148,6 +148,9 @@ struct ProbeCost {
 	double budget_percent = 0;      // --overhead
 	uint64_t mode_changes = 0;
 	std::vector<ModeSpan> modes;    // the mode over the session, oldest first
+	// Seconds since attach of the last reading of the runtime's state (-1: none, exact mode's
+	// BPF counts). While sampled, goroutine totals and per-site live are that reading's.
+	double last_reading_s = -1;
 };
 
 struct ProcessSnapshot {

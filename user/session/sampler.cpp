@@ -67,6 +67,7 @@ void Session::sampling__watch(pid_t pid, Sampling &s, uint64_t now)
 	s.watch_traps = traps;
 	if (cost <= opts_.overhead)
 		return;
+	sampling__reading(pid, s, now);  // the figures counted exactly up to the switch
 	s.exact_cost = cost;
 	sampling__mode(pid, s, true, ModeReason::over_budget);
 	s.intervals_since_window = 0;

@@ -157,6 +157,7 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 				{"budget_percent", p.cost.budget_percent},
 				{"mode_changes", p.cost.mode_changes},
 				{"modes", modes},
+				{"last_reading_s", p.cost.last_reading_s >= 0 ? nlohmann::json(p.cost.last_reading_s) : nlohmann::json()},
 				{"estimated", probe_cost__estimated(p.cost)},
 				{"exact", probe_cost__exact(p.cost)},
 			}},

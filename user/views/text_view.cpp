@@ -117,7 +117,11 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 			s += (s.empty() ? "" : ",") + x;
 		return s.empty() ? std::string("none") : s;
 	};
-	fmt::format_to(o, "  estimated={} exact={}\n", list(probe_cost__estimated(p.cost)), list(probe_cost__exact(p.cost)));
+	fmt::format_to(o, "  estimated={} exact={}", list(probe_cost__estimated(p.cost)), list(probe_cost__exact(p.cost)));
+	// Sampled: the totals and live counts are the last reading's, not the probes' up to now.
+	if (p.cost.mode == "sampled" && p.cost.last_reading_s >= 0)
+		fmt::format_to(o, " as_of={:.1f}s", p.cost.last_reading_s);
+	fmt::format_to(o, "\n");
 	fmt::format_to(o, "  lost_events={}\n", p.lost_events);
 }
 
