@@ -191,6 +191,18 @@ class RecordSampled(RecordTestCase):
         self.assertRegex(text.stdout, r"\n  mode sampled from=\S+ to=\S+ reason=over_budget exact_cost=\S+% probes_on=")
         self.assertIn("  estimated=sites.created,sites.exited exact=goroutines,sites.live,", text.stdout)
 
+        # The Chrome export marks the switches and takes per-site live from the readings.
+        trace = self.path("auto.json")
+        r = gortlib.run([gortlib.GORT, "export", out, "--format", "chrome", "-o", trace], timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        with open(trace) as f:
+            events = [e for e in json.load(f)["traceEvents"] if e.get("pid") == prog.pid]
+        switches = [e["args"]["reason"] for e in events if e.get("cat") == "mode"]
+        self.assertEqual(switches[0], "over_budget", switches)
+        self.assertEqual(switches[-1], "under_budget", switches)
+        by_site = [e for e in events if e["ph"] == "C" and e["name"] == "live goroutines by creation site"]
+        self.assertEqual(by_site[-1]["args"].get("main.leakWorker"), report["created"]["main.leakWorker"])
+
 
 # The trace-event format's phases (Trace Event Format document, "Event Descriptions").
 PHASES = set("BEXiIC" "bne" "stf" "PONDM" "Rc" "()")
@@ -229,8 +241,10 @@ class ExportChrome(RecordTestCase):
         gortlib.require_gort()
         gortlib.require_root()
         out = self.path("export.gort")
+        # --exact: the live track follows every creation and exit to the program's last moment
+        # (auto mode may end sampled, its figures as of its last reading).
         t = self.trace_to_end(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), [],
-                              ["record", "-o", out, "--interval", "100ms", "--syscall-threshold", "5ms"])
+                              ["record", "--exact", "-o", out, "--interval", "100ms", "--syscall-threshold", "5ms"])
         report, prog = t.report, t.prog
         self.assertEqual(t.gort_status, 0, t.gort.stderr_text())
 
