@@ -52,7 +52,10 @@ class AllMode(gortlib.GortTestCase):
         return dst
 
     def test_follows_new_go_programs_of_every_version_and_ignores_others(self):
-        gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "300ms",
+        # --exact: every figure equals the program's own, also for a process that ends between two
+        # readings (sampled, it keeps its last reading's; test_each_process_is_sampled_on_its_own
+        # covers auto mode under --all).
+        gort = self.reaper.gort(["top", "--all", "--exact", "--comm", "^" + self.tag, "--json", "--interval", "300ms",
                                  "--syscall-threshold", "5ms"])
         gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
         # A non-Go program with a matching name: never traced.
@@ -154,16 +157,53 @@ class AllMode(gortlib.GortTestCase):
         exe = self.named_copy(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), self.tag + "-same")
         gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "1s"])
         gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
-        links_before = bpf_fds(gort.pid)[0]
+        links = [bpf_fds(gort.pid)[0]]
         uprobes = set()
         for _ in range(5):
             prog = self.reaper.program(exe)
             line = gort.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid),
                                   which="err", what="attached line for pid %d" % prog.pid)
             uprobes.add(int(re.search(r"(\d+) uprobes", line).group(1)))
+            links.append(bpf_fds(gort.pid)[0])
         self.assertEqual(len(uprobes), 1, uprobes)
-        # Uprobes belong to the file: five processes of it cost one set of links, not five.
-        self.assertEqual(bpf_fds(gort.pid)[0], links_before + uprobes.pop())
+        # Uprobes belong to the file: five processes of it cost one set of links, not five (the
+        # programs wait for "go": all five stay exact, so they keep sharing the goroutine probes).
+        self.assertEqual(links[1] - links[0], uprobes.pop(), links)
+        self.assertEqual(links[1:], [links[1]] * 5, links)
+
+    def test_each_process_is_sampled_on_its_own(self):
+        """Auto mode under --all: a process whose goroutine rate is over the budget is sampled while
+        a quiet one stays exact, and the sampled one's totals are still exact at its quiet point.
+        (Two files: processes of one binary share their goroutine probes, and stay exact while
+        they do.)"""
+        tc = gortlib.newest_toolchain()
+        gort = self.reaper.gort(["top", "--all", "--comm", "^" + self.tag, "--json", "--interval", "200ms",
+                                 "--overhead", "0.01%"])
+        gort.wait_line(lambda l: l.startswith("gort: following"), which="err", what="following line")
+        busy = self.reaper.program(self.named_copy(gortlib.workload(tc, "groundtruth"), self.tag + "-busy"),
+                                   ["-paced-churn", "3000", "-paced-for", "2s", "-alloc-mb", "32"])
+        quiet = self.reaper.program(self.named_copy(gortlib.workload(tc, "groundtruth"), self.tag + "-quiet"))
+        for prog in (busy, quiet):
+            gort.wait_line(lambda l, pid=prog.pid: l.startswith("gort: attached to PID %d " % pid), which="err",
+                           what="attached line for pid %d" % prog.pid)
+        busy.go()
+        # While the busy one churns it is sampled; the quiet one (waiting for "go") is not.
+        o = gort.wait_json(lambda o: (gortlib.process_in(o, busy.pid) or {}).get("probe_cost", {}).get("mode") ==
+                           "sampled")
+        self.assertEqual(gortlib.process_in(o, quiet.pid)["probe_cost"]["mode"], "exact")
+        report = busy.read_report()
+        created, exited = sum(report["created"].values()), sum(report["exited"].values())
+        # Its quiet point: the runtime's own state, read each interval, gives the exact totals.
+        o = gort.wait_json(lambda o: (lambda p: p is not None and p["goroutines"]["created"] == created and
+                                      p["goroutines"]["exited"] == exited and
+                                      p["goroutines"]["live"] == report["num_goroutine"])(
+                                          gortlib.process_in(o, busy.pid)), timeout=30)
+        p = gortlib.process_in(o, busy.pid)
+        self.assertGreaterEqual(p["probe_cost"]["mode_changes"], 1)
+        leak = sum(s["live"] for s in p["sites"] if s["function"] == "main.leakWorker")
+        self.assertEqual(leak, report["created"]["main.leakWorker"])
+        for prog in (busy, quiet):
+            prog.close_stdin()
 
     def test_bad_all_options(self):
         for args in (["--all", "-p", "1"], ["--comm", "x"], ["--all", "--comm", "("], ["--all", "--max-procs", "0"],

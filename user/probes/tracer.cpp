@@ -161,6 +161,8 @@ Tracer::Tracer(const TracerOptions &opts, EventSink &sink) : sink_(sink), record
 
 void Tracer::reap(std::vector<LinkPtr> links)
 {
+	if (links.empty())
+		return;
 	std::lock_guard lock(reap_mu_);
 	if (!reaper_.joinable())
 		reaper_ = std::thread([this] {
@@ -248,11 +250,11 @@ void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t l
 							       "processes at once)",
 							       pid, std::strerror(errno), GORT_MAX_PROCS));
 	try {
+		// The goroutine probes apart: sampled mode detaches and re-attaches them.
+		std::vector<gobinary::ProbeAttachment> others, goroutine;
+		for (const auto &p : layout.probes)
+			(probe__is_goroutine(p) ? goroutine : others).push_back(p);
 		if (scope == AttachScope::process) {
-			// The goroutine probes apart: sampled mode detaches and re-attaches them.
-			std::vector<gobinary::ProbeAttachment> others, goroutine;
-			for (const auto &p : layout.probes)
-				(probe__is_goroutine(p) ? goroutine : others).push_back(p);
 			process_links_[pid] = attach_links(pid, others, pid);
 			goroutine_links_[pid] = attach_links(pid, goroutine, pid);
 			goroutine_probes_[pid] = std::move(goroutine);
@@ -262,18 +264,30 @@ void Tracer::attach(pid_t pid, const gobinary::RuntimeLayout &layout, uint64_t l
 				throw goprocess::process__exited_while_attaching(pid);
 			BinaryKey bk{st.st_dev, st.st_ino};
 			auto bl = binary_links_.try_emplace(bk).first;
-			if (bl->second.links.empty()) {
-				try {
-					bl->second.links = attach_links(pid, layout.probes, -1);
-				} catch (...) {
+			BinaryLinks &b = bl->second;
+			try {
+				if (b.links.empty())
+					b.links = attach_links(pid, others, -1);
+				if (b.goroutine.empty() && b.sharing.empty() && b.users == 0)
+					b.goroutine = attach_links(pid, goroutine, -1);
+			} catch (...) {
+				if (b.users == 0)
 					binary_links_.erase(bl);
-					throw;
-				}
+				throw;
 			}
-			bl->second.users++;
-			debug("PID {}: binary {}:{} has {} users, {} links", pid, bk.dev, bk.ino, bl->second.users,
-			      bl->second.links.size());
+			b.goroutine_probes = goroutine;
+			b.users++;
 			binary_of_[pid] = bk;
+			if (!b.goroutine.empty()) {
+				b.sharing.insert(pid);
+			} else {
+				// Given up by a process of this binary that is sampled, which still runs: this
+				// one gets its own.
+				goroutine_links_[pid] = attach_links(pid, goroutine, pid);
+				goroutine_probes_[pid] = std::move(goroutine);
+			}
+			debug("PID {}: binary {}:{} has {} users, {} links, goroutine probes {}", pid, bk.dev, bk.ino, b.users,
+			      b.links.size() + b.goroutine.size(), b.sharing.count(pid) ? "shared" : "its own");
 		}
 	} catch (...) {
 		detach(pid);
@@ -295,11 +309,30 @@ bool probe__is_goroutine(const gobinary::ProbeAttachment &p)
 	return p.program.rfind("goroutine_", 0) == 0;
 }
 
+bool Tracer::can_pause_goroutine_probes(pid_t pid) const
+{
+	if (goroutine_probes_.count(pid))
+		return true;
+	auto bk = binary_of_.find(pid);
+	if (bk == binary_of_.end())
+		return false;
+	const BinaryLinks &b = binary_links_.at(bk->second);
+	return b.sharing.size() == 1 && b.sharing.count(pid);
+}
+
 bool Tracer::set_goroutine_probes(pid_t pid, bool on)
 {
+	if (!goroutine_probes_.count(pid)) {
+		if (!can_pause_goroutine_probes(pid))
+			return false; // shared with other traced processes of its binary: they stay
+		// The sole process sharing its binary's goroutine probes: they become its own.
+		BinaryLinks &b = binary_links_.at(binary_of_.at(pid));
+		reap(std::move(b.goroutine));
+		b.goroutine.clear();
+		b.sharing.erase(pid);
+		goroutine_probes_[pid] = b.goroutine_probes;
+	}
 	auto probes = goroutine_probes_.find(pid);
-	if (probes == goroutine_probes_.end())
-		return false; // shared per binary (--all): they stay
 	if (!on) {
 		if (auto it = goroutine_links_.find(pid); it != goroutine_links_.end()) {
 			reap(std::move(it->second));
@@ -398,15 +431,23 @@ void Tracer::set_phase(pid_t pid, gort_phase phase)
 void Tracer::forget(pid_t pid)
 {
 	gauges_.erase(pid);
-	process_links_.erase(pid);
-	goroutine_links_.erase(pid);
+	// Removing a uprobe waits for a grace period (50-650 ms here): on this thread, system-wide
+	// mode would follow no new process meanwhile (a 300 ms program started then was missed).
+	// Its procs entry is gone, so the programs ignore any hit until the links are.
+	for (auto *links : {&process_links_, &goroutine_links_})
+		if (auto it = links->find(pid); it != links->end()) {
+			reap(std::move(it->second));
+			links->erase(it);
+		}
 	goroutine_probes_.erase(pid);
 	auto it = binary_of_.find(pid);
 	if (it == binary_of_.end())
 		return;
 	auto bl = binary_links_.find(it->second);
-	if (bl != binary_links_.end())
+	if (bl != binary_links_.end()) {
 		bl->second.users--; // the links go at the next poll if nobody holds them
+		bl->second.sharing.erase(pid);
+	}
 	binary_of_.erase(it);
 	debug("PID {} forgotten; {} binaries with links", pid, binary_links_.size());
 }
@@ -430,6 +471,8 @@ void Tracer::release_idle_binaries()
 	for (auto it = binary_links_.begin(); it != binary_links_.end();) {
 		if (it->second.users == 0 && it->second.held.expired()) {
 			debug("binary {}:{} idle: its {} links go", it->first.dev, it->first.ino, it->second.links.size());
+			reap(std::move(it->second.links)); // off this thread, as in forget()
+			reap(std::move(it->second.goroutine));
 			it = binary_links_.erase(it);
 		} else {
 			++it;
@@ -554,7 +597,7 @@ size_t Tracer::link_count() const
 	for (auto &[pid, links] : goroutine_links_)
 		n += links.size();
 	for (auto &[key, bl] : binary_links_)
-		n += bl.links.size();
+		n += bl.links.size() + bl.goroutine.size();
 	return n;
 }
 

@@ -38,6 +38,11 @@ struct TracerOptions {
 //    never hit a breakpoint;
 //  - binary: one set of links per inode shared by every traced process of that binary (`--all`):
 //    50 copies of a service cost one set of probes; BPF tells them apart by the procs map.
+//    The goroutine creation/exit probes are shared too while they may be (every process of the
+//    binary counting exactly): registering a uprobe takes the kernel's dup_mmap_sem for writing
+//    and an RCU grace period (50-300 ms per attach here), which a 300 ms program would not
+//    survive. The sole traced process of a binary can still be sampled: its shared goroutine
+//    probes become its own (see can_pause_goroutine_probes).
 enum class AttachScope { process, binary };
 
 // What the goroutine probes note for the attach baseline (bpf/goroutines.bpf.c).
@@ -79,10 +84,13 @@ public:
 	void set_phase(pid_t pid, gort_phase phase);
 	// Sampled mode: removes (off) or re-attaches (on) the process's goroutine creation and exit
 	// uprobes, so that no breakpoint traps between sampling windows. A removal waits for the
-	// kernel's grace period (tens of ms here). Returns false if the process's probes are shared
-	// per binary (AttachScope::binary), which stay as they are. Throws UserError like attach().
+	// kernel's grace period (tens of ms here). Returns false if PID is not attached. Throws
+	// UserError like attach().
 	bool set_goroutine_probes(pid_t pid, bool on);
 	bool goroutine_probes_attached(pid_t pid) const;
+	// Whether set_goroutine_probes(pid, false) would stop PID's goroutine traps: false while
+	// other traced processes of its binary share them (AttachScope::binary).
+	bool can_pause_goroutine_probes(pid_t pid) const;
 	// Destroys the process's links and deletes all its map entries.
 	void detach(pid_t pid);
 	// The links of PID's binary (AttachScope::binary) stay while the result is held, even once
@@ -122,7 +130,10 @@ private:
 		auto operator<=>(const BinaryKey &) const = default;
 	};
 	struct BinaryLinks {
-		std::vector<LinkPtr> links;
+		std::vector<LinkPtr> links;      // every probe but the goroutine ones
+		std::vector<LinkPtr> goroutine;  // the goroutine probes, while shared
+		std::vector<gobinary::ProbeAttachment> goroutine_probes;
+		std::set<pid_t> sharing;         // traced processes counting through `goroutine`
 		size_t users = 0;
 		std::weak_ptr<const void> held;  // hold_binary_links()
 	};
@@ -137,7 +148,7 @@ private:
 	std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;
 	std::vector<LinkPtr> tracepoint_links_;
 	std::map<pid_t, std::vector<LinkPtr>> process_links_;
-	std::map<pid_t, std::vector<LinkPtr>> goroutine_links_;  // AttachScope::process only
+	std::map<pid_t, std::vector<LinkPtr>> goroutine_links_;
 	std::map<pid_t, std::vector<gobinary::ProbeAttachment>> goroutine_probes_;
 	std::map<BinaryKey, BinaryLinks> binary_links_;
 	std::map<pid_t, BinaryKey> binary_of_;

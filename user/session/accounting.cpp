@@ -90,12 +90,13 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	}
 	a.prev = r.counts;
 	a.prev_all_alive = all_alive;
-	a.stats_seen = counters.stats(pid);
-	a.exact_since = !r.sampled;
 	if (!first && r.fraction < 1)
 		a.cost.sites_estimated = true;
 
-	uint64_t traps = proc_stats__traps(counters.stats(pid));
+	gort_proc_stats totals = counters.stats(pid);
+	a.bpf_totals_seen = totals;
+	a.counting_since_reading = !r.sampled;
+	uint64_t traps = proc_stats__traps(totals);
 	double dt = r.at.mono_ns > a.last_ns ? (r.at.mono_ns - a.last_ns) / 1e9 : 0;
 	if (!first && dt > 0) {
 		a.cost.traps_per_sec = (traps - a.traps_seen) / dt;
@@ -175,7 +176,7 @@ void Aggregator::on_mode_change(pid_t pid, const ModeChange &c)
 		return;
 	ProcessState &st = it->second;
 	if (st.acct && c.sampled)
-		st.acct->exact_since = false;  // the probes count only in windows from now on
+		st.acct->counting_since_reading = false;  // the probes count only in windows from now on
 	double at = c.at.mono_ns > st.proc.attached_mono_ns ? (c.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
 	if (st.modes.empty())
 		st.modes.push_back({});
@@ -209,19 +210,25 @@ std::vector<ModeSpan> Aggregator::modes__at(const ProcessState &st, Clock now) c
 Aggregator::RateInputs Aggregator::accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const
 {
 	RateInputs t{a.created, a.exited, a.live, 0, 0};
-	if (!a.exact_since)
+	if (!a.counting_since_reading)
 		return t;
 	gort_proc_stats now = counters.stats(pid);
-	// The BPF counters only grow; a source that went back (none should) adds nothing.
-	uint64_t created = now.created >= a.stats_seen.created ? now.created - a.stats_seen.created : 0;
-	uint64_t exited = now.exited >= a.stats_seen.exited ? now.exited - a.stats_seen.exited : 0;
-	t.created += created;
-	t.exited += exited;
-	t.live += static_cast<int64_t>(created) - static_cast<int64_t>(exited);
+	const gort_proc_stats &then = a.bpf_totals_seen;
+	t.created += now.created - then.created;
+	t.exited += now.exited - then.exited;
+	t.live += now.live_delta - then.live_delta;
 	return t;
 }
 
-// Replaces the BPF-derived goroutine figures of a snapshot with the readings'.
+void Aggregator::on_probes_paused(pid_t pid)
+{
+	auto it = procs_.find(pid);
+	if (it != procs_.end() && !it->second.frozen && it->second.acct)
+		it->second.acct->counting_since_reading = false;
+}
+
+// Replaces the BPF-derived goroutine figures of a snapshot with the readings', plus what the
+// probes counted since the last reading if they counted everything since (exact mode).
 void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters)
 {
 	const Accounting &a = *st.acct;
@@ -243,20 +250,19 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const Co
 		site.created = static_cast<uint64_t>(std::llround(counts.first));
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
 	}
-	if (a.exact_since) {
-		for (const auto &[key, counts] : counters.sites(st.proc.pid)) {
+	if (a.counting_since_reading) {
+		for (const auto &[key, counts] : counters.sites(s.pid)) {
 			SiteAddr addr{key.startpc, key.gopc};
-			gort_site_stats seen{};
-			if (auto it = a.bpf_seen.find(addr); it != a.bpf_seen.end())
-				seen = it->second;
-			uint64_t created = counts.created >= seen.created ? counts.created - seen.created : 0;
-			uint64_t exited = counts.exited >= seen.exited ? counts.exited - seen.exited : 0;
-			if (!created && !exited)
+			auto seen = a.bpf_seen.find(addr);
+			gort_site_stats d = counts;
+			if (seen != a.bpf_seen.end())
+				d = {counts.created - seen->second.created, counts.exited - seen->second.exited};
+			if (d.created == 0 && d.exited == 0)
 				continue;
 			Site &site = sites[addr];
-			site.created += created;
-			site.exited += exited;
-			site.live += static_cast<int64_t>(created) - static_cast<int64_t>(exited);
+			site.created += d.created;
+			site.exited += d.exited;
+			site.live += static_cast<int64_t>(d.created) - static_cast<int64_t>(d.exited);
 		}
 	}
 	s.sites = sites__finish(st, std::move(sites));

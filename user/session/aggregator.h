@@ -150,8 +150,13 @@ public:
 	// reduced to what on_reading keeps of it.
 	std::vector<CensusSite> census_sites(pid_t pid, const std::vector<goprocess::GoroutineRecord> &census,
 					     uint64_t load_bias);
-	// The process's mode changed (the next readings say so too): kept for the mode history.
+	// The process's mode changed (the next readings say so too): kept for the mode history. A
+	// change to sampled pauses the probes as on_probes_paused does, so that a replay, which has
+	// the mode changes, keeps the same figures.
 	void on_mode_change(pid_t pid, const ModeChange &c);
+	// Sampled/auto mode: the goroutine probes of PID stop counting (a window ends, or auto mode
+	// leaves exact). Until the next reading, the figures stay those of the last reading.
+	void on_probes_paused(pid_t pid);
 	// The calibrated cost of one uprobe trap on this machine (probes/calibrate.h).
 	void set_trap_ns(double ns) { trap_ns_ = ns; }
 	double trap_ns() const { return trap_ns_; }
@@ -179,11 +184,11 @@ private:
 		std::map<SiteAddr, int64_t> site_live;
 		std::map<SiteAddr, std::pair<double, double>> site_counts;  // created, exited (estimated)
 		std::map<SiteAddr, gort_site_stats> bpf_seen;  // BPF site counts at the last reading
-		gort_proc_stats stats_seen{};                  // BPF totals at the last reading
-		// Exact mode since the last reading: the probes saw every goroutine since, so the
-		// figures are the reading's plus the BPF counts since (a process that ends between two
-		// readings keeps its last moments).
-		bool exact_since = false;
+		gort_proc_stats bpf_totals_seen{};              // BPF totals at the last reading
+		// The probes have counted every goroutine since the last reading (exact mode): the
+		// figures are the reading's plus what BPF counted since, so they stay current between
+		// readings and a process that ends before the next one keeps its exact totals.
+		bool counting_since_reading = false;
 		uint64_t traps_seen = 0, last_ns = 0;
 		goprocess::RuntimeCounts prev;  // the previous reading
 		int64_t prev_all_alive = 0;

@@ -13,21 +13,25 @@
 
 namespace gort::session {
 
+// The trap's cost, once: every mode shows the CPU its traps impose (where the probes stay on, a
+// failed calibration only leaves it unknown). ~250 ms here: system-wide mode does it before it
+// follows anything, so that the first process to start is not kept waiting.
+void Session::sampling__calibrate()
+{
+	if (aggregator_.trap_ns() != 0)
+		return;
+	try {
+		aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
+	} catch (const UserError &) {
+		if (opts_.goroutine_mode != GoroutineMode::exact)
+			throw;
+	}
+}
+
 void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias)
 {
-	// The trap's cost, once: every mode shows the CPU its traps impose (where the probes stay
-	// on, a failed calibration only leaves it unknown).
-	bool stays_exact = opts_.goroutine_mode == GoroutineMode::exact || opts_.system_wide;
-	if (aggregator_.trap_ns() == 0) {
-		try {
-			aggregator_.set_trap_ns(opts_.trap_ns > 0 ? opts_.trap_ns : tracer_.calibrate_trap_ns());
-		} catch (const UserError &) {
-			if (!stays_exact)
-				throw;
-		}
-	}
-	// System-wide, the probes are shared per binary (Tracer AttachScope::binary) and stay on.
-	if (stays_exact)
+	sampling__calibrate();
+	if (opts_.goroutine_mode == GoroutineMode::exact)
 		return;
 	Sampling s;
 	try {
@@ -44,7 +48,7 @@ void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinar
 	s.counting_since = s.interval_start = s.watch_ns = now;
 	s.watch_traps = proc_stats__traps(tracer_.stats(pid));
 	sampling__reading(pid, s, now); // the baseline
-	if (opts_.goroutine_mode == GoroutineMode::sampled) {
+	if (opts_.goroutine_mode == GoroutineMode::sampled && sampling__may_sample(pid, s)) {
 		// Sampled from the start: a first interval in exact mode would cost the target a whole
 		// interval of traps.
 		sampling__mode(pid, s, true, ModeReason::forced);
@@ -65,9 +69,12 @@ void Session::sampling__watch(pid_t pid, Sampling &s, uint64_t now)
 	double cost = static_cast<double>(traps - s.watch_traps) * aggregator_.trap_ns() / static_cast<double>(now - s.watch_ns);
 	s.watch_ns = now;
 	s.watch_traps = traps;
-	if (cost <= opts_.overhead)
+	if (cost <= opts_.overhead || !sampling__may_sample(pid, s))
 		return;
-	sampling__reading(pid, s, now);  // the figures counted exactly up to the switch
+	// A reading first, while the probes still count everything: the figures are exact up to the
+	// switch, not only up to the last interval's reading (a process that ends soon after would
+	// keep those).
+	sampling__reading(pid, s, now);
 	s.exact_cost = cost;
 	sampling__mode(pid, s, true, ModeReason::over_budget);
 	s.intervals_since_window = 0;
@@ -82,6 +89,20 @@ void Session::sampling__mode(pid_t pid, Sampling &s, bool sampled, ModeReason wh
 	aggregator_.on_mode_change(pid, c);
 	if (reading_sink_)
 		reading_sink_->on_mode_change(pid, c);
+}
+
+// System-wide, copies of one binary share their goroutine probes (probes/tracer.h AttachScope):
+// while another traced process of its binary runs, a process cannot stop its own traps.
+bool Session::sampling__may_sample(pid_t pid, Sampling &s)
+{
+	if (tracer_.can_pause_goroutine_probes(pid))
+		return true;
+	if (!s.shared_noted) {
+		s.shared_noted = true;
+		notes_.push_back(fmt::format("gort: PID {} stays in exact mode while other traced processes run its "
+					     "binary (they share its goroutine probes)", pid));
+	}
+	return false;
 }
 
 int Session::sampling__timeout(int timeout_ms) const
@@ -114,6 +135,7 @@ void Session::sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now)
 		s.counting_since = now;
 	} else {
 		tracer_.set_phase(pid, GORT_PHASE_PAUSED);
+		aggregator_.on_probes_paused(pid);
 		s.counted_ns += now - s.counting_since;
 		tracer_.set_goroutine_probes(pid, false); // no traps until the next window
 	}
@@ -178,7 +200,7 @@ void Session::sampling__tick()
 			sampling__reading(pid, s, now);
 			bool forced = opts_.goroutine_mode == GoroutineMode::sampled;
 			// Hysteresis: back to exact only well under the budget.
-			if (!s.sampled && (forced || s.exact_cost > opts_.overhead)) {
+			if (!s.sampled && (forced || s.exact_cost > opts_.overhead) && sampling__may_sample(pid, s)) {
 				sampling__mode(pid, s, true, forced ? ModeReason::forced : ModeReason::over_budget);
 				sampling__count(pid, s, false, clock__now().mono_ns);
 				continue; // the first window opens next interval

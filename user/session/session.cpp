@@ -7,6 +7,8 @@
 #include <cstring>
 #include <set>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "user/common/error.h"
@@ -104,6 +106,8 @@ void Session::consider(pid_t pid)
 		}
 		attached_.push_back(attach(pid));
 	} catch (const UserError &e) {
+		if (std::getenv("GORT_DEBUG"))
+			fmt::print(stderr, "gort debug: PID {} not attached: {}\n", pid, e.what());
 		if (e.code() != ExitCode::no_process && refused_.insert(pid).second)
 			notes_.push_back(fmt::format("gort: not tracing PID {}: {}", pid, e.what()));
 	}
@@ -116,6 +120,7 @@ bool Session::comm_selected(const std::string &comm) const
 
 void Session::follow_all()
 {
+	sampling__calibrate();
 	for (pid_t pid : goprocess::process__list_all())
 		consider(pid);
 }

@@ -135,7 +135,10 @@ private:
 		double exact_cost = 0;  // fraction of a CPU exact mode would cost, last estimate
 		unsigned intervals_since_window = 0;
 		uint64_t watch_ns = 0, watch_traps = 0;  // auto mode while exact: the last look at the rate
+		bool shared_noted = false;  // said why it stays exact (sampling__may_sample)
 	};
+	void sampling__calibrate();
+	bool sampling__may_sample(pid_t pid, Sampling &s);
 	void sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinary> binary, uint64_t load_bias);
 	void sampling__tick();
 	void sampling__reading(pid_t pid, Sampling &s, uint64_t now);
