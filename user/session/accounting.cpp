@@ -145,10 +145,14 @@ std::vector<CensusSite> Aggregator::census_sites(pid_t pid, const std::vector<go
 
 namespace {
 
+constexpr size_t kMaxModeSpans = 64;
+
 // The share of a sampled span the probes counted, from its readings; none yet: 0 (after a switch
 // the probes stay off until the next interval's window).
 double span__fraction(const ModeSpan &span, double counted_s, double read_s)
 {
+	if (span.mode == "mixed")
+		return span.sample_fraction;  // folded: kept as it was folded
 	if (span.mode != "sampled")
 		return 1;
 	return read_s > 0 ? counted_s / read_s : 0;
@@ -193,6 +197,20 @@ void Aggregator::on_mode_change(pid_t pid, const ModeChange &c)
 		st.modes.push_back(next);
 	}
 	st.span_counted_s = st.span_read_s = 0;
+	// A service whose load comes and goes switches all day: the oldest spans fold into one
+	// ("mixed" if they differ), so the history every snapshot carries stays bounded.
+	if (st.modes.size() > kMaxModeSpans) {
+		ModeSpan &first = st.modes[0];
+		const ModeSpan &second = st.modes[1];
+		double a_s = first.to_s - first.from_s, b_s = second.to_s - second.from_s;
+		double fraction = (first.mode == "exact" ? 1 : first.sample_fraction) * a_s +
+				  (second.mode == "exact" ? 1 : second.sample_fraction) * b_s;
+		first.sample_fraction = a_s + b_s > 0 ? fraction / (a_s + b_s) : 1;
+		if (first.mode != second.mode)
+			first.mode = "mixed";
+		first.to_s = second.to_s;
+		st.modes.erase(st.modes.begin() + 1);
+	}
 }
 
 // The mode history up to `now` (the open span ends there).

@@ -129,7 +129,7 @@ struct HeapStats {
 // each interval, so per-site created/exited are estimates (counts in the windows / fraction).
 // One stretch of a session in one mode, for the record of what was estimated when.
 struct ModeSpan {
-	std::string mode = "exact";  // "exact" or "sampled"
+	std::string mode = "exact";  // "exact", "sampled", or "mixed" (the oldest spans, folded past 64)
 	std::string reason = "start";  // why it began: "start", "forced", "over_budget", "under_budget"
 	double from_s = 0, to_s = 0;   // seconds since attach (the last span: to the snapshot's time)
 	double cost_percent = 0;       // exact mode's estimated cost when it began, % of one CPU (switches only)

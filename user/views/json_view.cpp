@@ -102,7 +102,7 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 		nlohmann::json span = {{"mode", m.mode}, {"reason", m.reason}, {"from_s", m.from_s}, {"to_s", m.to_s}};
 		if (m.reason == "over_budget" || m.reason == "under_budget")
 			span["exact_cost_percent"] = m.cost_percent;
-		if (m.mode == "sampled")
+		if (m.mode != "exact")
 			span["sample_fraction"] = m.sample_fraction;
 		modes.push_back(span);
 	}

@@ -107,7 +107,7 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 		fmt::format_to(o, "  mode {} from={:.1f}s to={:.1f}s reason={}", m.mode, m.from_s, m.to_s, m.reason);
 		if (m.reason == "over_budget" || m.reason == "under_budget")
 			fmt::format_to(o, " exact_cost={:.2f}%", m.cost_percent);
-		if (m.mode == "sampled")
+		if (m.mode != "exact")
 			fmt::format_to(o, " probes_on={:.1f}%", m.sample_fraction * 100);
 		fmt::format_to(o, "\n");
 	}
