@@ -9,16 +9,19 @@
 # time of gort's BPF programs (sched_switch runs on every context switch of the machine; the
 # goroutine programs on every trap), the goroutine traps per second and their calibrated cost.
 # Usage: scripts/bench-service.sh [BUILD_DIR]   (root; needs wrk)
-# Env: REPS (default 3), SECS (wrk seconds per run, default 8), CONNS (default 16).
+# Env: REPS (default 3), SECS (wrk seconds per run, default 8), CONNS (default 16), VERB (top, the
+# default, or record: `gort record` to a file instead, its figures from `gort report --json`).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 build=$(cd "$build" && pwd)
 gort=$build/gort
 reps=${REPS:-3}
+verb=${VERB:-top}
 secs=${SECS:-8}
 conns=${CONNS:-16}
 die() { echo "bench-service.sh: $*" >&2; exit 1; }
+[ "$verb" = top ] || [ "$verb" = record ] || die "VERB=$verb: use top or record"
 command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh installs it)"
 [ -x "$gort" ] || die "$gort not built"
 
@@ -77,7 +80,11 @@ run_one() {
   gort_pid=
   if [ "$mode" != untraced ]; then
     [ "$mode" = exact ] && args=(--exact)
-    "$gort" top -p "$svc_pid" --json --interval 1s "${args[@]}" >"$tmp/gort.$mode.json" 2>"$tmp/gort.err" &
+    if [ "$verb" = record ]; then
+      "$gort" record -p "$svc_pid" -o "$tmp/gort.$mode.gort" --force --interval 1s "${args[@]}" 2>"$tmp/gort.err" &
+    else
+      "$gort" top -p "$svc_pid" --json --interval 1s "${args[@]}" >"$tmp/gort.$mode.json" 2>"$tmp/gort.err" &
+    fi
     gort_pid=$!
     for _ in $(seq 300); do grep -qs '^gort: attached' "$tmp/gort.err" && break; sleep 0.1; done
     grep -q '^gort: attached' "$tmp/gort.err" || die "gort did not attach: $(cat "$tmp/gort.err")"
@@ -96,6 +103,8 @@ run_one() {
     kill -INT "$gort_pid"
     wait "$gort_pid" || true
     gort_pid=
+    # A recording's figures are its report's: the same JSON, once, at the end.
+    [ "$verb" = record ] && "$gort" report "$tmp/gort.$mode.gort" --json >"$tmp/gort.$mode.json"
     # Traps and their cost over the whole run (the mean of gort's per-interval figures), and the
     # mode and sampling fraction it ended in.
     FIGURES+=$(python3 - "$tmp/gort.$mode.json" <<'PY' 2>/dev/null || echo " ?"
@@ -128,7 +137,7 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 u=$(echo "${all[untraced]}" | median)
 d=$(echo "${all[default]}" | median)
 e=$(echo "${all[exact]}" | median)
-printf 'median req/s: untraced %s, gort top (default) %s, gort top --exact %s\n' "$u" "$d" "$e"
+printf 'median req/s: untraced %s, gort %s (default) %s, gort %s --exact %s\n' "$u" "$verb" "$d" "$verb" "$e"
 awk -v u="$u" -v d="$d" -v e="$e" 'BEGIN {printf "ratio to untraced: default %.3f (target >= 0.95), --exact %.3f\n", d/u, e/u}'
 # What a trap costs the service itself (its own CPU per request, exact minus untraced, over the
 # traps per request), next to gort's calibration of an isolated trap: the service also pays in

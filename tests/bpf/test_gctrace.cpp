@@ -16,6 +16,7 @@
 #include "support/traced_run.h"
 #include "support/workloads.h"
 #include "support/params.h"
+#include "support/temp_file.h"
 #include "user/record/recorder.h"
 #include "user/record/replay.h"
 #include "user/session/aggregator.h"
@@ -25,6 +26,7 @@
 using namespace std::chrono_literals;
 using gort::testing::Child;
 using gort::testing::GoToolchain;
+using gort::testing::TempFile;
 
 namespace {
 
@@ -46,21 +48,6 @@ struct GctraceRun {
 	std::map<uint32_t, std::string> runtime_lines;  // the program's own, by cycle number
 	gort::session::ProcessSnapshot traced;
 	bool gc_trace = false;
-};
-
-// A file of the test's own under /tmp, removed at the end whatever happens.
-struct TempFile {
-	std::string path;
-	explicit TempFile(const char *prefix)
-	{
-		std::string tmpl = std::string("/tmp/") + prefix + "-XXXXXX";
-		int fd = mkstemp(tmpl.data());
-		if (fd < 0)
-			throw std::runtime_error("mkstemp");
-		close(fd);
-		path = tmpl;
-	}
-	~TempFile() { unlink(path.c_str()); }
 };
 
 // The program's stderr goes to a file: `sh -c 'exec'` keeps the PID, so the child is the Go

@@ -19,6 +19,7 @@
 using namespace std::chrono_literals;
 using gort::testing::Child;
 using gort::testing::GoToolchain;
+using gort::testing::site_live;
 using gort::testing::site_total;
 
 namespace {
@@ -66,36 +67,7 @@ QuietRun run_quiet(const GoToolchain &tc, const std::string &variant, gort::sess
 	return run;
 }
 
-uint64_t sum(const nlohmann::json &m)
-{
-	uint64_t n = 0;
-	for (auto &[k, v] : m.items())
-		n += v.get<uint64_t>();
-	return n;
-}
-
-int64_t site_live(const gort::session::ProcessSnapshot &p, const std::string &function)
-{
-	int64_t n = 0;
-	for (const auto &s : p.sites)
-		if (s.function == function)
-			n += s.live;
-	return n;
-}
-
-void expect_totals_exact(const QuietRun &run)
-{
-	const auto &p = run.traced;
-	const auto &r = run.report;
-	SCOPED_TRACE("go " + r["go_version"].get<std::string>());
-	EXPECT_EQ(p.goroutines.created, sum(r["created"]));
-	EXPECT_EQ(p.goroutines.exited, sum(r["exited"]));
-	EXPECT_EQ(p.goroutines.live, r["num_goroutine"].get<int64_t>());
-	EXPECT_EQ(p.goroutines.live_at_attach, r["num_goroutine_at_start"].get<uint64_t>());
-	EXPECT_EQ(site_live(p, "main.leakWorker"), r["created"]["main.leakWorker"].get<int64_t>());
-	EXPECT_EQ(site_live(p, "main.sleeper"), 0);
-	EXPECT_EQ(site_live(p, "main.churnWorker"), 0);
-}
+void expect_totals_exact(const QuietRun &run) { gort::testing::expect_goroutines_equal_the_programs(run.traced, run.report); }
 
 gort::session::SessionOptions sampled_options()
 {

@@ -46,6 +46,18 @@ class RecordTestCase(gortlib.GortTestCase):
     def path(self, name):
         return os.path.join(self.dir, name)
 
+    def wait_in_file(self, out, pid, done, what, timeout=30):
+        """Syncs on the recording while the recorder runs (chunks reach the file at least every
+        second): `report --json` of it until `done(the process's entry)`; returns the entry."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rc, obj, err, r = report_json(out)
+            p = gortlib.process_in(obj, pid) if obj else None
+            if p and done(p):
+                return p
+            self.assertLess(time.monotonic(), deadline, "%s never reached %s: %r" % (what, out, r))
+            time.sleep(0.2)
+
 
 class RecordGroundTruth(test_top_groundtruth.TopGroundTruth, RecordTestCase):
     """The ground-truth checks of `top`, on `record` + `report --json` (the toolchain tests are
@@ -56,7 +68,7 @@ class RecordGroundTruth(test_top_groundtruth.TopGroundTruth, RecordTestCase):
         gortlib.require_root()
         out = self.path("groundtruth.gort")
         t = self.trace_to_end(gortlib.workload(tc, "groundtruth"), args,
-                              ["record", "-o", out, "--interval", "200ms", "--syscall-threshold", "5ms"])
+                              ["record", "--exact", "-o", out, "--interval", "200ms", "--syscall-threshold", "5ms"])
         report, status, gort_status, prog, gort = t
         self.assertEqual(gort_status, 0, "gort record status; stderr: %s" % gort.stderr_text()[-2000:])
         self.assertEqual(gort.stdout_text(), "", "record writes nothing on stdout")
@@ -84,16 +96,9 @@ class RecordKilled(RecordTestCase):
         prog.go()
         report = prog.read_report()  # the workload is done; the program waits for EOF
 
-        # Sync on the file: chunks are flushed at least every second, so the workload's figures
-        # appear in it within a few seconds while the recorder keeps running.
-        deadline = time.monotonic() + 30
-        while True:
-            rc, obj, err, r = report_json(out)
-            p = gortlib.process_in(obj, prog.pid) if obj else None
-            if p and p["gc"]["cycles"] == report["num_gc"] and p["goroutines"]["live"] == report["num_goroutine"]:
-                break
-            self.assertLess(time.monotonic(), deadline, "the workload's figures never reached %s: %r" % (out, r))
-            time.sleep(0.2)
+        # The workload's figures appear in the file within a few seconds while the recorder runs.
+        self.wait_in_file(out, prog.pid, lambda p: p["gc"]["cycles"] == report["num_gc"] and
+                          p["goroutines"]["live"] == report["num_goroutine"], "the workload's figures")
         self.assertTrue(gort.running(), "the recorder ended by itself: %s" % gort.stderr_text())
         gort.signal(signal.SIGKILL)
         self.assertEqual(gort.wait(timeout=10), -signal.SIGKILL)
@@ -120,6 +125,83 @@ class RecordKilled(RecordTestCase):
         self.assertEqual(rc, 0, r)
         self.assertTrue(err and "truncated" in err[0], err)
         self.assertIsNotNone(gortlib.process_in(obj, prog.pid), obj)
+
+
+class RecordSampled(RecordTestCase):
+    def test_auto_mode_changes_and_estimates_are_reported(self):
+        """record in auto mode with a tiny --overhead: the churn makes it switch to sampled and the
+        quiet after it back to exact. report --json gives the program's own totals and per-site
+        live, lists the modes with their reasons, and marks per-site created/exited as estimates;
+        the text report says the same."""
+        gortlib.require_gort()
+        gortlib.require_root()
+        exe = gortlib.workload(gortlib.newest_toolchain(), "groundtruth")
+        bad = gortlib.run([gortlib.GORT, "record", "-p", "1", "-o", self.path("x.gort"), "--exact", "--sampled"])
+        self.assertEqual(bad.returncode, USAGE, bad)
+        self.assertIn("--exact and --sampled", bad.stderr)
+
+        prog = self.reaper.program(exe, ["-paced-churn", "3000", "-paced-for", "1s"])
+        out = self.path("auto.gort")
+        gort = self.reaper.gort(["record", "-p", prog.pid, "-o", out, "--interval", "100ms", "--overhead", "0.01%",
+                                 "--syscall-threshold", "5ms"])
+        gort.wait_attached()
+        prog.go()
+        report = prog.read_report()  # the workload is done; the program waits for EOF
+
+        # The quiet program's reading is in the file, and auto mode is back to exact.
+        self.wait_in_file(out, prog.pid, lambda p: p["goroutines"]["live"] == report["num_goroutine"] and
+                          p["probe_cost"]["modes"][-1]["reason"] == "under_budget", "auto mode back to exact", 60)
+        gort.signal(signal.SIGINT)
+        self.assertEqual(gort.wait(timeout=30), 0, gort.stderr_text())
+
+        rc, obj, err, r = report_json(out)
+        self.assertEqual(rc, 0, r)
+        self.assertEqual(err, [], "a clean recording reports without warnings")
+        p = gortlib.process_in(obj, prog.pid)
+        g = p["goroutines"]
+        self.assertEqual(g["created"], sum(report["created"].values()))
+        self.assertEqual(g["exited"], sum(report["exited"].values()))
+        self.assertEqual(g["live"], report["num_goroutine"])
+        self.assertEqual(g["live_at_attach"], report["num_goroutine_at_start"])
+        live = {}
+        for site in p["sites"]:
+            live[site["function"]] = live.get(site["function"], 0) + site["live"]
+        self.assertEqual(live.get("main.leakWorker"), report["created"]["main.leakWorker"])
+        self.assertEqual(live.get("main.pacedWorker", 0), 0)
+        self.assertEqual(p["gc"]["cycles"], report["num_gc"])
+        self.assertEqual(p["stw"]["gc"]["total_ns"], report["pause_total_ns"])
+
+        cost = p["probe_cost"]
+        modes = cost["modes"]
+        self.assertEqual((modes[0]["mode"], modes[0]["reason"]), ("exact", "start"), modes)
+        over = [m for m in modes if m["reason"] == "over_budget"]
+        self.assertTrue(over, modes)
+        self.assertEqual(over[0]["mode"], "sampled")
+        self.assertGreater(over[0]["exact_cost_percent"], 0.01, "switched because exact mode cost over 0.01%")
+        self.assertIn("sample_fraction", over[0])
+        self.assertEqual(modes[-1]["mode"], "exact")
+        for a, b in zip(modes, modes[1:]):
+            self.assertEqual(a["to_s"], b["from_s"], modes)
+        self.assertEqual(cost["estimated"], ["sites.created", "sites.exited"])
+        self.assertIn("sites.live", cost["exact"])
+        self.assertIn("goroutines", cost["exact"])
+
+        text = gortlib.run([gortlib.GORT, "report", out])
+        self.assertEqual(text.returncode, 0, text)
+        self.assertRegex(text.stdout, r"\n  mode sampled from=\S+ to=\S+ reason=over_budget exact_cost=\S+% probes_on=")
+        self.assertIn("  estimated=sites.created,sites.exited exact=goroutines,sites.live,", text.stdout)
+
+        # The Chrome export marks the switches and takes per-site live from the readings.
+        trace = self.path("auto.json")
+        r = gortlib.run([gortlib.GORT, "export", out, "--format", "chrome", "-o", trace], timeout=60)
+        self.assertEqual(r.returncode, 0, r)
+        with open(trace) as f:
+            events = [e for e in json.load(f)["traceEvents"] if e.get("pid") == prog.pid]
+        switches = [e["args"]["reason"] for e in events if e.get("cat") == "mode"]
+        self.assertEqual(switches[0], "over_budget", switches)
+        self.assertEqual(switches[-1], "under_budget", switches)
+        by_site = [e for e in events if e["ph"] == "C" and e["name"] == "live goroutines by creation site"]
+        self.assertEqual(by_site[-1]["args"].get("main.leakWorker"), report["created"]["main.leakWorker"])
 
 
 # The trace-event format's phases (Trace Event Format document, "Event Descriptions").
@@ -159,8 +241,10 @@ class ExportChrome(RecordTestCase):
         gortlib.require_gort()
         gortlib.require_root()
         out = self.path("export.gort")
+        # --exact: the live track follows every creation and exit to the program's last moment
+        # (auto mode may end sampled, its figures as of its last reading).
         t = self.trace_to_end(gortlib.workload(gortlib.newest_toolchain(), "groundtruth"), [],
-                              ["record", "-o", out, "--interval", "100ms", "--syscall-threshold", "5ms"])
+                              ["record", "--exact", "-o", out, "--interval", "100ms", "--syscall-threshold", "5ms"])
         report, prog = t.report, t.prog
         self.assertEqual(t.gort_status, 0, t.gort.stderr_text())
 

@@ -103,6 +103,38 @@ inline uint64_t site_total(const gort::session::ProcessSnapshot &p, const std::s
 	return n;
 }
 
+inline int64_t site_live(const gort::session::ProcessSnapshot &p, const std::string &function)
+{
+	int64_t n = 0;
+	for (const auto &s : p.sites)
+		if (s.function == function)
+			n += s.live;
+	return n;
+}
+
+// The sum of a report map ("created": {"main.worker": 3, ...}).
+inline uint64_t report__sum(const nlohmann::json &m)
+{
+	uint64_t n = 0;
+	for (auto &[k, v] : m.items())
+		n += v.get<uint64_t>();
+	return n;
+}
+
+// gort's goroutine totals and per-site live counts at the program's quiet point equal its own
+// (traced from before "go"): what sampled mode must get exactly.
+inline void expect_goroutines_equal_the_programs(const gort::session::ProcessSnapshot &p, const nlohmann::json &r)
+{
+	SCOPED_TRACE("go " + r["go_version"].get<std::string>());
+	EXPECT_EQ(p.goroutines.created, report__sum(r["created"]));
+	EXPECT_EQ(p.goroutines.exited, report__sum(r["exited"]));
+	EXPECT_EQ(p.goroutines.live, r["num_goroutine"].get<int64_t>());
+	EXPECT_EQ(p.goroutines.live_at_attach, r["num_goroutine_at_start"].get<uint64_t>());
+	EXPECT_EQ(site_live(p, "main.leakWorker"), r["created"]["main.leakWorker"].get<int64_t>());
+	EXPECT_EQ(site_live(p, "main.sleeper"), 0);
+	EXPECT_EQ(site_live(p, "main.churnWorker"), 0);
+}
+
 // An operand of expect.json: "gort:PATH", "program:PATH", "sum:program:PATH" or a literal; null
 // when a path is missing.
 inline nlohmann::json groundtruth__value(const nlohmann::json &expr, const nlohmann::json &gort, const nlohmann::json &program)

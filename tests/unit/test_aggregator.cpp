@@ -248,3 +248,40 @@ TEST(Duration, ParsesWhatUsersType)
 	for (const char *bad : {"", "abc", "1", "-1s", "1x", "s", "1.2.3s", "1e3s", "99999999999h"})
 		EXPECT_FALSE(gort::duration__parse(bad)) << bad;
 }
+
+// The mode history: one span per mode change, the open one ending at the snapshot; a service that
+// switches all day keeps a bounded history (the oldest spans folded into one, "mixed").
+TEST(Aggregator, ModeHistoryIsSpansAndStaysBounded)
+{
+	Aggregator agg(1'000'000);
+	agg.add_process(process(7));  // attached at 1 s
+	FakeCounters c;
+	const uint64_t s = 1'000'000'000;
+	ProcessSnapshot p = agg.snapshot(c, {3 * s, 0}).processes.at(0);
+	ASSERT_EQ(p.cost.modes.size(), 1u);
+	EXPECT_EQ(p.cost.modes[0].mode, "exact");
+	EXPECT_EQ(p.cost.modes[0].reason, "start");
+	EXPECT_EQ(p.cost.modes[0].to_s, 2.0);
+
+	agg.on_mode_change(7, {{4 * s, 0}, true, ModeReason::over_budget, 0.03, 0.01});
+	agg.on_mode_change(7, {{6 * s, 0}, false, ModeReason::under_budget, 0.002, 0.01});
+	p = agg.snapshot(c, {7 * s, 0}).processes.at(0);
+	ASSERT_EQ(p.cost.modes.size(), 3u);
+	EXPECT_EQ(p.cost.modes[1].mode, "sampled");
+	EXPECT_EQ(p.cost.modes[1].reason, "over_budget");
+	EXPECT_EQ(p.cost.modes[1].from_s, 3.0);
+	EXPECT_EQ(p.cost.modes[1].to_s, 5.0);
+	EXPECT_DOUBLE_EQ(p.cost.modes[1].cost_percent, 3.0);
+	EXPECT_EQ(p.cost.modes[1].sample_fraction, 0) << "no reading in it: the probes were off";
+	EXPECT_EQ(p.cost.modes[2].to_s, 6.0);
+
+	for (uint64_t i = 0; i < 200; i++)
+		agg.on_mode_change(7, {{(8 + i) * s, 0}, i % 2 == 0, ModeReason::over_budget, 0.03, 0.01});
+	p = agg.snapshot(c, {300 * s, 0}).processes.at(0);
+	ASSERT_EQ(p.cost.modes.size(), 64u);
+	EXPECT_EQ(p.cost.modes[0].mode, "mixed");
+	EXPECT_EQ(p.cost.modes[0].from_s, 0.0) << "the history still starts at attach";
+	for (size_t i = 1; i < p.cost.modes.size(); i++)
+		EXPECT_EQ(p.cost.modes[i].from_s, p.cost.modes[i - 1].to_s) << "contiguous";
+	EXPECT_EQ(p.cost.modes.back().to_s, 299.0);
+}

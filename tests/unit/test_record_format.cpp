@@ -398,9 +398,10 @@ TEST(RecordFormat, ForeignNewerAndEmptyFilesAreOneLineErrors)
 	EXPECT_NE(error_of({'\x7f', 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}).find("not a gort recording"),
 		  std::string::npos);
 	std::vector<uint8_t> newer(kFileMagic, kFileMagic + 8);
-	for (uint8_t b : {2, 0, 0, 0, 0, 0, 0, 0})
-		newer.push_back(b);
-	EXPECT_NE(error_of(newer).find("newer gort (file format 2"), std::string::npos) << error_of(newer);
+	for (uint32_t b : {kFormatVersion + 1, 0u, 0u, 0u, 0u, 0u, 0u, 0u})
+		newer.push_back(static_cast<uint8_t>(b));
+	EXPECT_NE(error_of(newer).find("newer gort (file format " + std::to_string(kFormatVersion + 1)), std::string::npos)
+		<< error_of(newer);
 	EXPECT_NE(error_of({0x89, 'G', 'O'}).find("truncated"), std::string::npos);
 
 	TempDir dir;
@@ -605,6 +606,186 @@ TEST(Recorder, FileReplaysToTheLiveModel)
 	EXPECT_EQ(std::count_if(exit, t.lines.end(), [](const std::string &l) { return l.rfind("counters", 0) == 0; }), 0)
 		<< "no counters after the exit record";
 	EXPECT_EQ(std::count(t.lines.begin(), t.lines.end(), "tick " + std::to_string(kT0 + 90'500'000)), 1);
+}
+
+TEST(RecordFormat, ReadingsAndModeChangesRoundTrip)
+{
+	ReadingRecord r;
+	r.pid = kPid;
+	r.time = {kT0 + 5, 6};
+	r.goidgen = 4096;
+	r.unused = {{4000, 4016}, {4090, 4096}};
+	r.handed_out = 4074;
+	r.alive = 12;
+	r.system = 4;
+	r.fraction = 0.25;
+	r.sampled = true;
+	r.budget = 0.01;
+	r.trap_ns = 3100.5;
+	r.stats.created = 7;
+	r.sites = {{gort_site_key{kPid, 0, 0x200, 0x20}, gort_site_stats{7, 3}}};
+	r.census = {{0x200, 0x20, 4, {}}, {0x300, 0x30, 2, {3, 4095}}};
+	Encoder e;
+	reading__encode(e, r);
+	ReadingRecord back;
+	Decoder d(e.bytes);
+	ASSERT_TRUE(reading__decode(d, back));
+	EXPECT_EQ(d.remaining(), 0u);
+	EXPECT_EQ(back.unused, r.unused);
+	EXPECT_EQ(back.handed_out, 4074u);
+	EXPECT_EQ(back.alive, 12);
+	EXPECT_EQ(back.system, 4);
+	EXPECT_EQ(back.fraction, 0.25);
+	EXPECT_TRUE(back.sampled);
+	EXPECT_FALSE(back.forced);
+	EXPECT_EQ(back.trap_ns, 3100.5);
+	EXPECT_EQ(back.stats.created, 7u);
+	ASSERT_EQ(back.sites.size(), 1u);
+	EXPECT_EQ(back.sites[0].second.exited, 3u);
+	ASSERT_EQ(back.census.size(), 2u);
+	EXPECT_EQ(back.census[1].live, 2);
+	EXPECT_EQ(back.census[1].system_goids, (std::vector<uint64_t>{3, 4095}));
+	// A count larger than the record can hold is refused, not allocated.
+	std::vector<uint8_t> cut(e.bytes.begin(), e.bytes.end() - 20);
+	Decoder dc(cut);
+	EXPECT_FALSE(reading__decode(dc, back));
+
+	ModeChangeRecord m{kPid, {kT0 + 9, 9}, true, 2, 0.034, 0.01};
+	Encoder me;
+	mode_change__encode(me, m);
+	ModeChangeRecord mb;
+	Decoder md(me.bytes);
+	ASSERT_TRUE(mode_change__decode(md, mb));
+	EXPECT_TRUE(mb.sampled);
+	EXPECT_EQ(mb.reason, 2);
+	EXPECT_EQ(mb.cost, 0.034);
+	EXPECT_EQ(mb.budget, 0.01);
+}
+
+// Files of format 1 (before sampled mode) still report, as exact throughout: their sessions were.
+TEST(RecordFormat, Version1FilesReportAsExactThroughout)
+{
+	TempDir dir;
+	std::string path = dir.file("v1.gort");
+	FileHeader h = header();
+	h.version = 1;
+	{
+		Writer w(path, false, h);
+		w.process(process());
+		for (const auto &s : site_names())
+			w.site_names(s);
+		w.counters(counters(kT0 + 60'000'000, 3, 1));
+		w.tick({kT0 + 60'000'000, 1});
+		w.end({kT0 + 91'000'000, 3});
+		w.close();
+	}
+	std::vector<uint8_t> bytes = file__bytes(path);
+	ASSERT_EQ(bytes[8], 1u) << "the file says format 1";
+	std::vector<std::string> warnings;
+	session::Snapshot got = recording__report(path, warnings);
+	EXPECT_TRUE(warnings.empty());
+	ASSERT_EQ(got.processes.size(), 1u);
+	const auto &p = got.processes[0];
+	EXPECT_EQ(p.goroutines.created, 3u);
+	EXPECT_EQ(p.goroutines.live, 5 + 3 - 1);
+	EXPECT_EQ(p.cost.mode, "exact");
+	ASSERT_EQ(p.cost.modes.size(), 1u);
+	EXPECT_EQ(p.cost.modes[0].mode, "exact");
+	EXPECT_EQ(p.cost.modes[0].reason, "start");
+	EXPECT_NEAR(p.cost.modes[0].to_s, (91'000'000 - 1000) / 1e9, 1e-9);
+	nlohmann::json j = views::json__snapshot(got)["processes"][0]["probe_cost"];
+	EXPECT_EQ(j["estimated"], nlohmann::json::array());
+	EXPECT_NE(std::find(j["exact"].begin(), j["exact"].end(), "sites.created"), j["exact"].end());
+}
+
+// Sampled mode's readings and mode changes go through the recorder (session::ReadingSink): the
+// replay feeds them to the aggregator and gets the live figures, estimates included, and the
+// mode history. The first reading and change come before the process record (the session takes
+// them inside attach) and are written after it.
+TEST(Recorder, SampledReadingsReplayToTheLiveFigures)
+{
+	session::Aggregator live(header().slow_syscall_ns);
+	live.set_trap_ns(3000);
+	session::TracedProcess p = traced_process();
+	live.add_process(p);
+	SampleCounters src;
+	TempDir dir;
+	std::string path = dir.file("s.gort");
+	auto reading = [&](uint64_t t, uint64_t handed, int64_t alive, double fraction, bool sampled, int64_t workers) {
+		session::GoroutineReading r;
+		r.at = {t, static_cast<int64_t>(t)};
+		r.counts.goidgen = handed + 16;
+		r.counts.unused = {{handed, handed + 16}};
+		r.counts.handed_out = handed;
+		r.counts.alive = alive;
+		r.counts.system = 3;
+		// A system goroutine (goid 130) appears after the baseline: an ID handed out, not a user goroutine.
+		std::vector<uint64_t> system = t == kT0 + 2000 ? std::vector<uint64_t>{1, 2} : std::vector<uint64_t>{1, 2, 130};
+		r.sites = {{{0x100, 0x10}, 5, {}}, {{0x200, 0x20}, workers, {}}, {{0x300, 0x30}, 3, system}};
+		r.fraction = fraction;
+		r.sampled = sampled;
+		r.forced = true;
+		r.budget = 0.01;
+		r.trap_ns = 3000;
+		return r;
+	};
+	{
+		Writer w(path, false, header());
+		Recorder recorder(w, src);
+		auto read = [&](const session::GoroutineReading &r, uint64_t created, uint64_t exited) {
+			session::ReadingCounters c(kPid, src.c.stats, {{gort_site_key{kPid, 0, 0x200, 0x20}, gort_site_stats{created, exited}}});
+			live.on_reading(kPid, r, c);
+			recorder.on_reading(kPid, r, c);
+		};
+		auto change = [&](const session::ModeChange &c) {
+			live.on_mode_change(kPid, c);
+			recorder.on_mode_change(kPid, c);
+		};
+		read(reading(kT0 + 2000, 100, 5, 1, false, 0), 0, 0);  // the baseline, inside attach
+		change({{kT0 + 2100, 0}, true, session::ModeReason::forced, 0, 0.01});
+		recorder.on_attach(p);
+		src.c = counters(kT0 + 100'000'000, 10, 2);
+		read(reading(kT0 + 100'000'000, 140, 15, 0.25, true, 10), 10, 2);
+		recorder.on_tick({kT0 + 100'000'000, 1});
+		live.snapshot(src, {kT0 + 100'000'000, 1});
+		change({{kT0 + 150'000'000, 0}, false, session::ModeReason::under_budget, 0.002, 0.01});
+		src.c = counters(kT0 + 200'000'000, 20, 12);
+		read(reading(kT0 + 200'000'000, 150, 8, 1, false, 0), 20, 12);
+		recorder.on_tick({kT0 + 200'000'000, 2});
+		live.snapshot(src, {kT0 + 200'000'000, 2});
+		// Exact since that reading: 5 more goroutines the probes saw, and no reading after them
+		// (the process could have ended): the figures include them.
+		src.c = counters(kT0 + 210'000'000, 25, 12);
+		recorder.finish({kT0 + 210'000'000, 3});
+		recorder.check();
+	}
+	session::Snapshot want = live.snapshot(src, {kT0 + 210'000'000, 3});
+	std::vector<std::string> warnings;
+	session::Snapshot got = recording__report(path, warnings);
+	EXPECT_TRUE(warnings.empty()) << warnings.at(0);
+	EXPECT_EQ(views::json__snapshot(got).dump(2), views::json__snapshot(want).dump(2));
+	ASSERT_EQ(got.processes.size(), 1u);
+	const auto &g = got.processes[0];
+	EXPECT_EQ(g.goroutines.created, 50u - 1 + 5) << "IDs handed out since the baseline, less the new system goroutine, "
+							 "and those the probes saw since the last reading";
+	EXPECT_EQ(g.goroutines.live, 8 + 5);
+	EXPECT_TRUE(g.cost.sites_estimated);
+	ASSERT_EQ(g.cost.modes.size(), 2u) << "--sampled right after the baseline replaces the exact start";
+	EXPECT_EQ(g.cost.modes[0].mode, "sampled");
+	EXPECT_EQ(g.cost.modes[0].reason, "forced");
+	EXPECT_EQ(g.cost.modes[0].from_s, 0);
+	EXPECT_NEAR(g.cost.modes[0].to_s, (150'000'000 - 1000) / 1e9, 1e-9);
+	EXPECT_NEAR(g.cost.modes[0].sample_fraction, 0.25, 1e-9);
+	EXPECT_EQ(g.cost.modes[1].mode, "exact");
+	EXPECT_EQ(g.cost.modes[1].reason, "under_budget");
+	nlohmann::json j = views::json__snapshot(got)["processes"][0]["probe_cost"];
+	EXPECT_EQ(j["estimated"], (nlohmann::json{"sites.created", "sites.exited"}));
+	EXPECT_EQ(j["modes"][1]["exact_cost_percent"], 0.2);
+
+	Transcript t;
+	recording__read(path, t);
+	auto proc = std::find_if(t.lines.begin(), t.lines.end(), [](const std::string &l) { return l.rfind("process", 0) == 0; });
+	EXPECT_EQ(proc, t.lines.begin() + 1) << "the process record precedes its readings";
 }
 
 TEST(RecordExport, ChromeTraceHasTheSamplesSlicesAndCounters)

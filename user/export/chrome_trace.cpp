@@ -101,6 +101,41 @@ public:
 
 	void on_end(const record::TimeRecord &t) override { replay_.on_end(t); }
 
+	// Sampled/auto mode: a reading counts every live goroutine per site from the runtime's own
+	// state, so the per-site track restarts from it; while sampled, the creations and exits of
+	// the sampling windows do not move it (they are a share of the real ones).
+	void on_reading(const record::ReadingRecord &r) override
+	{
+		replay_.on_reading(r);
+		const record::ReplaySymbols *symbols = replay_.symbols(static_cast<pid_t>(r.pid));
+		if (!symbols)
+			return;
+		LiveTrack &t = tracks_[r.pid];
+		t.started = true;
+		t.sampled = r.sampled;
+		t.total = r.alive;
+		t.by_function.clear();
+		for (const auto &c : r.census) {
+			SiteNames n = symbols->site(c.startpc, c.gopc);
+			if (!n.system)
+				t.by_function[n.function] += c.live;
+		}
+		live_track(r.pid, t, r.time.mono_ns);
+	}
+
+	// A mode change is an instant on the process's runtime track: from there on, per-site
+	// creation and exit counts are estimates (sampled) or exact again.
+	void on_mode_change(const record::ModeChangeRecord &m) override
+	{
+		replay_.on_mode_change(m);
+		tracks_[m.pid].sampled = m.sampled;
+		auto reason = m.reason >= 1 && m.reason <= 3 ? static_cast<session::ModeReason>(m.reason) : session::ModeReason::forced;
+		emit({{"name", m.sampled ? "sampled mode (per-site rates estimated)" : "exact mode"}, {"cat", "mode"},
+		      {"ph", "i"}, {"s", "p"}, {"ts", us(m.time.mono_ns)}, {"pid", m.pid}, {"tid", kRuntimeTid},
+		      {"args", {{"reason", session::mode_reason__name(reason)}, {"exact_cost_percent", m.cost * 100},
+				{"budget_percent", m.budget * 100}}}});
+	}
+
 private:
 	// Microseconds since the recording started (the format's unit), keeping nanoseconds as decimals.
 	double us(uint64_t mono_ns) const
@@ -126,6 +161,7 @@ private:
 	struct LiveTrack {
 		std::vector<record::AliveAtAttach> alive_at_attach;
 		bool started = false;
+		bool sampled = false;  // the process's goroutine probes count only in windows
 		int64_t total = 0;
 		std::map<std::string, int64_t> by_function;
 		uint64_t last_emit_ns = 0, last_event_ns = 0;
@@ -149,7 +185,7 @@ private:
 			t.started = true;
 		}
 		SiteNames n = symbols.site(ev.startpc, ev.gopc);
-		if (n.system)
+		if (n.system || t.sampled)
 			return;
 		t.total += delta;
 		t.by_function[n.function] += delta;

@@ -196,4 +196,100 @@ bool exit__decode(Decoder &d, ExitRecord &x)
 	return time__decode(d, x.time);
 }
 
+void reading__encode(Encoder &e, const ReadingRecord &r)
+{
+	e.u32(r.pid);
+	time__encode(e, r.time);
+	e.u64(r.goidgen);
+	e.u32(static_cast<uint32_t>(r.unused.size()));
+	for (const auto &[lo, hi] : r.unused) {
+		e.u64(lo);
+		e.u64(hi);
+	}
+	e.u64(r.handed_out);
+	e.i64(r.alive);
+	e.i64(r.system);
+	e.pod(r.fraction);
+	e.u8((r.sampled ? 1 : 0) | (r.forced ? 2 : 0));
+	e.pod(r.budget);
+	e.pod(r.trap_ns);
+	e.pod(r.stats);
+	e.u32(static_cast<uint32_t>(r.sites.size()));
+	for (const auto &[k, v] : r.sites) {
+		e.pod(k);
+		e.pod(v);
+	}
+	e.u32(static_cast<uint32_t>(r.census.size()));
+	for (const auto &c : r.census) {
+		e.u64(c.startpc);
+		e.u64(c.gopc);
+		e.i64(c.live);
+		e.u32(static_cast<uint32_t>(c.system_goids.size()));
+		for (uint64_t goid : c.system_goids)
+			e.u64(goid);
+	}
+}
+
+bool reading__decode(Decoder &d, ReadingRecord &r)
+{
+	r.pid = d.u32();
+	time__decode(d, r.time);
+	r.goidgen = d.u64();
+	uint32_t n = d.count(16);
+	r.unused.resize(n);
+	for (auto &[lo, hi] : r.unused) {
+		lo = d.u64();
+		hi = d.u64();
+	}
+	r.handed_out = d.u64();
+	r.alive = d.i64();
+	r.system = d.i64();
+	r.fraction = d.pod<double>();
+	uint8_t flags = d.u8();
+	r.sampled = flags & 1;
+	r.forced = flags & 2;
+	r.budget = d.pod<double>();
+	r.trap_ns = d.pod<double>();
+	r.stats = d.pod<gort_proc_stats>();
+	n = d.count(sizeof(gort_site_key) + sizeof(gort_site_stats));
+	r.sites.resize(n);
+	for (auto &[k, v] : r.sites) {
+		k = d.pod<gort_site_key>();
+		v = d.pod<gort_site_stats>();
+	}
+	n = d.count(28);
+	r.census.resize(n);
+	for (auto &c : r.census) {
+		c.startpc = d.u64();
+		c.gopc = d.u64();
+		c.live = d.i64();
+		uint32_t goids = d.count(8);
+		c.system_goids.resize(goids);
+		for (auto &goid : c.system_goids)
+			goid = d.u64();
+	}
+	return d.ok();
+}
+
+void mode_change__encode(Encoder &e, const ModeChangeRecord &m)
+{
+	e.u32(m.pid);
+	time__encode(e, m.time);
+	e.u8(m.sampled ? 1 : 0);
+	e.u8(m.reason);
+	e.pod(m.cost);
+	e.pod(m.budget);
+}
+
+bool mode_change__decode(Decoder &d, ModeChangeRecord &m)
+{
+	m.pid = d.u32();
+	time__decode(d, m.time);
+	m.sampled = d.u8() != 0;
+	m.reason = d.u8();
+	m.cost = d.pod<double>();
+	m.budget = d.pod<double>();
+	return d.ok();
+}
+
 } // namespace gort::record

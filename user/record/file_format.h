@@ -22,7 +22,9 @@ namespace gort::record {
 // DOS `type`; "GORT" makes `head -c8` readable.
 inline constexpr unsigned char kFileMagic[8] = {0x89, 'G', 'O', 'R', 'T', '\r', '\n', 0x1a};
 inline constexpr unsigned char kChunkMagic[4] = {'G', 'C', 'H', 'K'};
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: sampled-mode readings and mode changes (records 8 and 9). A version-1 reader would skip them
+// and report the probes' windows as totals, so these files are refused by it instead.
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr size_t kFilePrefixSize = 16;   // magic, version, header length
 inline constexpr size_t kChunkFrameSize = 20;   // magic, sequence, compressed and raw lengths, crc
 inline constexpr size_t kRecordFrameSize = 8;   // type, reserved, length
@@ -46,10 +48,12 @@ enum class RecordType : uint16_t {
 	tick = 5,        // end of one interval's counter records
 	exit = 6,        // a process ended (its final counters record precedes this)
 	end = 7,         // the recorder stopped cleanly
+	reading = 8,     // sampled/auto mode: one reading of a process's runtime state (version 2)
+	mode_change = 9, // sampled/auto mode: a process moved between exact and sampled (version 2)
 };
 
 struct FileHeader {
-	uint32_t version = kFormatVersion;
+	uint32_t version = kFormatVersion;  // what the writer writes (a test may write an older one)
 	std::string host;    // uname nodename
 	std::string kernel;  // uname sysname release version machine
 	int64_t start_wall_ns = 0;
@@ -96,6 +100,37 @@ struct CountersRecord {
 	bool heap_known = false;
 	uint64_t heap_alloc = 0, heap_objects = 0;
 	int32_t gomaxprocs = 0;
+};
+
+// One reading of sampled/auto mode (session::GoroutineReading), with the BPF counters it was taken
+// with: what the aggregator's on_reading needs to compute the same figures again.
+struct ReadingRecord {
+	uint32_t pid = 0;
+	TimeRecord time;
+	uint64_t goidgen = 0;                                // goprocess::RuntimeCounts
+	std::vector<std::pair<uint64_t, uint64_t>> unused;  // every P's unused goid cache range
+	uint64_t handed_out = 0;
+	int64_t alive = 0, system = 0;
+	double fraction = 1;
+	bool sampled = false, forced = false;
+	double budget = 0, trap_ns = 0;
+	gort_proc_stats stats{};
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites;
+	struct CensusSite {
+		uint64_t startpc = 0, gopc = 0;
+		int64_t live = 0;
+		std::vector<uint64_t> system_goids;
+	};
+	std::vector<CensusSite> census;
+};
+
+struct ModeChangeRecord {
+	uint32_t pid = 0;
+	TimeRecord time;
+	bool sampled = false;  // the mode from then on
+	uint8_t reason = 0;    // session::ModeReason: 1 forced, 2 over budget, 3 back under budget
+	double cost = 0;       // exact mode's estimated cost then, share of one CPU
+	double budget = 0;
 };
 
 struct ExitRecord {
@@ -201,5 +236,9 @@ void time__encode(Encoder &e, const TimeRecord &t);
 bool time__decode(Decoder &d, TimeRecord &t);
 void exit__encode(Encoder &e, const ExitRecord &x);
 bool exit__decode(Decoder &d, ExitRecord &x);
+void reading__encode(Encoder &e, const ReadingRecord &r);
+bool reading__decode(Decoder &d, ReadingRecord &r);
+void mode_change__encode(Encoder &e, const ModeChangeRecord &m);
+bool mode_change__decode(Decoder &d, ModeChangeRecord &m);
 
 } // namespace gort::record

@@ -197,8 +197,22 @@ bool chunk__read_records(std::span<const uint8_t> raw, RecordVisitor &v, ReadSum
 			v.on_exit(x);
 			break;
 		}
+		case RecordType::reading: {
+			ReadingRecord r;
+			if (!reading__decode(d, r))
+				return false;
+			v.on_reading(r);
+			break;
+		}
+		case RecordType::mode_change: {
+			ModeChangeRecord m;
+			if (!mode_change__decode(d, m))
+				return false;
+			v.on_mode_change(m);
+			break;
+		}
 		default:
-			break; // a record type of a later revision of format 1: skipped by design
+			break; // a record type of a later revision of this format: skipped by design
 		}
 		sum.records++;
 	}

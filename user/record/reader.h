@@ -23,6 +23,8 @@ public:
 	virtual void on_counters(const CountersRecord &) {}
 	virtual void on_tick(const TimeRecord &) {}
 	virtual void on_exit(const ExitRecord &) {}
+	virtual void on_reading(const ReadingRecord &) {}
+	virtual void on_mode_change(const ModeChangeRecord &) {}
 	virtual void on_end(const TimeRecord &) {}
 };
 

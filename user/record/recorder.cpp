@@ -84,6 +84,75 @@ void Recorder::on_attach(const session::TracedProcess &p)
 	writer_.process(r);
 	for (const auto &[addr, n] : p.alive_at_attach)
 		name_site(pid, addr.startpc, addr.gopc);
+	if (auto it = pending_.find(pid); it != pending_.end()) {
+		Pending waiting = std::move(it->second);
+		pending_.erase(it);
+		// Readings and changes by time: a change between two readings goes between them.
+		size_t c = 0;
+		for (const auto &reading : waiting.readings) {
+			for (; c < waiting.changes.size() && waiting.changes[c].time.mono_ns <= reading.time.mono_ns; c++)
+				writer_.mode_change(waiting.changes[c]);
+			write_reading(reading);
+		}
+		for (; c < waiting.changes.size(); c++)
+			writer_.mode_change(waiting.changes[c]);
+	}
+}
+
+void Recorder::write_reading(const ReadingRecord &r)
+{
+	// The replay names every site the reading counts, before the reading.
+	pid_t pid = static_cast<pid_t>(r.pid);
+	for (const auto &c : r.census)
+		name_site(pid, c.startpc, c.gopc);
+	for (const auto &[key, counts] : r.sites)
+		name_site(pid, key.startpc, key.gopc);
+	writer_.reading(r);
+}
+
+void Recorder::on_reading(pid_t pid, const session::GoroutineReading &g, const CounterSource &counters)
+{
+	try {
+		ReadingRecord r;
+		r.pid = static_cast<uint32_t>(pid);
+		r.time = {g.at.mono_ns, g.at.wall_ns};
+		r.goidgen = g.counts.goidgen;
+		r.unused = g.counts.unused;
+		r.handed_out = g.counts.handed_out;
+		r.alive = g.counts.alive;
+		r.system = g.counts.system;
+		r.fraction = g.fraction;
+		r.sampled = g.sampled;
+		r.forced = g.forced;
+		r.budget = g.budget;
+		r.trap_ns = g.trap_ns;
+		r.stats = counters.stats(pid);
+		r.sites = counters.sites(pid);
+		for (const auto &cs : g.sites)
+			r.census.push_back({cs.site.startpc, cs.site.gopc, cs.live, cs.system_goids});
+		if (!announced_.count(pid))
+			pending_[pid].readings.push_back(std::move(r));
+		else
+			write_reading(r);
+	} catch (...) {
+		if (!failure_)
+			failure_ = std::current_exception();
+	}
+}
+
+void Recorder::on_mode_change(pid_t pid, const session::ModeChange &c)
+{
+	try {
+		ModeChangeRecord m{static_cast<uint32_t>(pid), {c.at.mono_ns, c.at.wall_ns}, c.sampled,
+				   static_cast<uint8_t>(c.reason), c.cost, c.budget};
+		if (!announced_.count(pid))
+			pending_[pid].changes.push_back(m);
+		else
+			writer_.mode_change(m);
+	} catch (...) {
+		if (!failure_)
+			failure_ = std::current_exception();
+	}
 }
 
 void Recorder::write_counters(pid_t pid, Clock now)
@@ -126,6 +195,7 @@ void Recorder::on_exit(const session::TracedProcess &p, Clock now)
 		lost_.erase(pid);
 		named_.erase(pid);
 		announced_.erase(pid);
+		pending_.erase(pid);
 	} catch (...) {
 		if (!failure_)
 			failure_ = std::current_exception();

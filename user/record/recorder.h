@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "user/contracts/contracts.h"
 #include "user/record/writer.h"
@@ -23,7 +24,7 @@ FileHeader header__now(uint64_t slow_syscall_ns, uint64_t interval_ns);
 // Fed by whoever drives the session (the stream, each process as it is attached, each tick,
 // each exit), it never reads the session back: what it writes is what it was given, and the
 // counters come from the CounterSource contract.
-class Recorder : public EventSink, public TickSink {
+class Recorder : public EventSink, public TickSink, public session::ReadingSink {
 public:
 	Recorder(Writer &writer, const CounterSource &counters) : writer_(writer), counters_(counters) {}
 
@@ -43,6 +44,13 @@ public:
 	// Rethrows the first failure kept by on_event/on_exit.
 	void check() const;
 
+	// Sampled/auto mode (session::ReadingSink): each reading, with the counters it was taken
+	// with, and each mode change. Those of a process not announced yet (the baseline reading is
+	// taken inside Session::attach) wait for its process record. Never throw (called inside
+	// Session::poll); a failure is kept for check().
+	void on_reading(pid_t pid, const session::GoroutineReading &r, const CounterSource &counters) override;
+	void on_mode_change(pid_t pid, const session::ModeChange &c) override;
+
 	// Lost events of the traced processes, as of their latest counter record.
 	uint64_t lost_events() const;
 
@@ -61,6 +69,12 @@ private:
 	std::map<pid_t, uint64_t> lost_;
 	uint64_t lost_ended_ = 0;
 	std::set<pid_t> announced_;  // process record written
+	struct Pending {
+		std::vector<ReadingRecord> readings;
+		std::vector<ModeChangeRecord> changes;  // in order with the readings: by time
+	};
+	std::map<pid_t, Pending> pending_;  // sampled-mode records before the process record
+	void write_reading(const ReadingRecord &r);
 	std::exception_ptr failure_;
 };
 

@@ -139,6 +139,38 @@ void Replay::on_exit(const ExitRecord &x)
 
 void Replay::on_end(const TimeRecord &t) { advance(t); }
 
+// A reading goes to the aggregator as the live session gave it, with the counters it was taken
+// with: the figures of sampled mode are computed again, not stored.
+void Replay::on_reading(const ReadingRecord &rec)
+{
+	advance(rec.time);
+	session::GoroutineReading r;
+	r.at = {rec.time.mono_ns, rec.time.wall_ns};
+	r.counts.goidgen = rec.goidgen;
+	r.counts.unused = rec.unused;
+	r.counts.handed_out = rec.handed_out;
+	r.counts.alive = rec.alive;
+	r.counts.system = rec.system;
+	for (const auto &c : rec.census)
+		r.sites.push_back({{c.startpc, c.gopc}, c.live, c.system_goids});
+	r.fraction = rec.fraction;
+	r.sampled = rec.sampled;
+	r.forced = rec.forced;
+	r.budget = rec.budget;
+	r.trap_ns = rec.trap_ns;
+	aggregator_->set_trap_ns(rec.trap_ns);
+	pid_t pid = static_cast<pid_t>(rec.pid);
+	aggregator_->on_reading(pid, r, session::ReadingCounters(pid, rec.stats, rec.sites));
+}
+
+void Replay::on_mode_change(const ModeChangeRecord &m)
+{
+	advance(m.time);
+	// A reason this gort does not know (a later revision) reads as a forced change.
+	auto reason = m.reason >= 1 && m.reason <= 3 ? static_cast<session::ModeReason>(m.reason) : session::ModeReason::forced;
+	aggregator_->on_mode_change(static_cast<pid_t>(m.pid), {{m.time.mono_ns, m.time.wall_ns}, m.sampled, reason, m.cost, m.budget});
+}
+
 void Replay::advance(const TimeRecord &t)
 {
 	// Time stamps come from one recorder's clock and only move forward; a corrupt one that goes

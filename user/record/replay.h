@@ -57,6 +57,8 @@ public:
 	void on_tick(Clock now) override;
 	void on_exit(const ExitRecord &x) override;
 	void on_end(const TimeRecord &t) override;
+	void on_reading(const ReadingRecord &r) override;
+	void on_mode_change(const ModeChangeRecord &m) override;
 
 	// The model at the last moment the file holds (its end record, else its last time stamp).
 	session::Snapshot snapshot();

@@ -38,7 +38,7 @@ Writer::Writer(const std::string &path, bool force, const FileHeader &header)
 	header__encode(body, header);
 	Encoder file;
 	file.raw(kFileMagic, sizeof kFileMagic);
-	file.u32(kFormatVersion);
+	file.u32(header.version);
 	file.u32(static_cast<uint32_t>(body.bytes.size()));
 	file.raw(body.bytes.data(), body.bytes.size());
 	file.u32(crc32__update(0, file.bytes.data(), file.bytes.size()));
@@ -88,19 +88,9 @@ void Writer::append(RecordType type, std::span<const uint8_t> body)
 
 void Writer::append(RecordType type, const Encoder &body) { append(type, std::span<const uint8_t>(body.bytes)); }
 
-void Writer::process(const ProcessRecord &p)
-{
-	Encoder e;
-	process__encode(e, p);
-	append(RecordType::process, e);
-}
+void Writer::process(const ProcessRecord &p) { put(RecordType::process, p, process__encode); }
 
-void Writer::site_names(const SiteNamesRecord &s)
-{
-	Encoder e;
-	site_names__encode(e, s);
-	append(RecordType::site_names, e);
-}
+void Writer::site_names(const SiteNamesRecord &s) { put(RecordType::site_names, s, site_names__encode); }
 
 void Writer::event(std::span<const uint8_t> raw)
 {
@@ -108,33 +98,17 @@ void Writer::event(std::span<const uint8_t> raw)
 	events_++;
 }
 
-void Writer::counters(const CountersRecord &c)
-{
-	Encoder e;
-	counters__encode(e, c);
-	append(RecordType::counters, e);
-}
+void Writer::counters(const CountersRecord &c) { put(RecordType::counters, c, counters__encode); }
 
-void Writer::tick(const TimeRecord &t)
-{
-	Encoder e;
-	time__encode(e, t);
-	append(RecordType::tick, e);
-}
+void Writer::tick(const TimeRecord &t) { put(RecordType::tick, t, time__encode); }
 
-void Writer::exit(const ExitRecord &x)
-{
-	Encoder e;
-	exit__encode(e, x);
-	append(RecordType::exit, e);
-}
+void Writer::exit(const ExitRecord &x) { put(RecordType::exit, x, exit__encode); }
 
-void Writer::end(const TimeRecord &t)
-{
-	Encoder e;
-	time__encode(e, t);
-	append(RecordType::end, e);
-}
+void Writer::end(const TimeRecord &t) { put(RecordType::end, t, time__encode); }
+
+void Writer::reading(const ReadingRecord &r) { put(RecordType::reading, r, reading__encode); }
+
+void Writer::mode_change(const ModeChangeRecord &m) { put(RecordType::mode_change, m, mode_change__encode); }
 
 void Writer::flush()
 {

@@ -37,6 +37,8 @@ public:
 	void tick(const TimeRecord &t);
 	void exit(const ExitRecord &x);
 	void end(const TimeRecord &t);
+	void reading(const ReadingRecord &r);
+	void mode_change(const ModeChangeRecord &m);
 
 	// Writes the pending records as one chunk (nothing if there are none) and gives the file its
 	// name if it has none yet. Throws UserError; after a failed write the file is cut back to its
@@ -53,6 +55,12 @@ public:
 private:
 	void append(RecordType type, const Encoder &body);
 	void append(RecordType type, std::span<const uint8_t> body);
+	template <typename R> void put(RecordType type, const R &r, void (*encode)(Encoder &, const R &))
+	{
+		Encoder e;
+		encode(e, r);
+		append(type, e);
+	}
 	void write_all(const void *data, size_t size);
 	void publish();
 

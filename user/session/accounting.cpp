@@ -31,13 +31,11 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	// created and ended between two readings is not seen, and is counted as a user goroutine
 	// that exited.
 	a.site_live.clear();
-	for (const auto &g : r.census) {
-		if (!goprocess::goroutine__alive(g))
-			continue;
-		SiteAddr addr{g.startpc + r.load_bias, g.gopc + r.load_bias};
-		a.site_live[addr]++;
-		if (site_names(st, addr).system && !goprocess::runtime_counts__handed_out(a.at_attach, g.goid))
-			a.system_new.insert(g.goid);
+	for (const auto &cs : r.sites) {
+		a.site_live[cs.site] += cs.live;
+		for (uint64_t goid : cs.system_goids)
+			if (!goprocess::runtime_counts__handed_out(a.at_attach, goid))
+				a.system_new.insert(goid);
 	}
 	uint64_t handed = r.counts.handed_out >= a.handed_out0 ? r.counts.handed_out - a.handed_out0 : 0;
 	a.created = handed >= a.system_new.size() ? handed - a.system_new.size() : 0;
@@ -121,6 +119,7 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	}
 	a.traps_seen = traps;
 	a.last_ns = r.at.mono_ns;
+	a.cost.last_reading_s = r.at.mono_ns > st.proc.attached_mono_ns ? (r.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
 	std::string mode = r.sampled ? "sampled" : "exact";
 	if (!first && mode != a.cost.mode)
 		a.cost.mode_changes++;
@@ -129,7 +128,127 @@ ProbeCost Aggregator::on_reading(pid_t pid, const GoroutineReading &r, const Cou
 	a.cost.trap_ns = trap_ns_;
 	a.cost.budget_percent = r.budget * 100;
 	a.cost.cpu_percent = a.cost.traps_per_sec * trap_ns_ / 1e7;
+	if (!first && dt > 0 && r.sampled) {
+		st.span_counted_s += r.fraction * dt;
+		st.span_read_s += dt;
+	}
 	return a.cost;
+}
+
+std::vector<CensusSite> Aggregator::census_sites(pid_t pid, const std::vector<goprocess::GoroutineRecord> &census,
+						 uint64_t load_bias)
+{
+	std::map<SiteAddr, CensusSite> by_site;
+	auto it = procs_.find(pid);
+	for (const auto &g : census) {
+		if (!goprocess::goroutine__alive(g))
+			continue;
+		SiteAddr addr{g.startpc + load_bias, g.gopc + load_bias};
+		CensusSite &cs = by_site[addr];
+		cs.site = addr;
+		cs.live++;
+		if (it != procs_.end() && site_names(it->second, addr).system)
+			cs.system_goids.push_back(g.goid);
+	}
+	std::vector<CensusSite> sites;
+	for (auto &[addr, cs] : by_site)
+		sites.push_back(std::move(cs));
+	return sites;
+}
+
+namespace {
+
+constexpr size_t kMaxModeSpans = 64;
+
+// The share of a sampled span the probes counted, from its readings; none yet: 0 (after a switch
+// the probes stay off until the next interval's window).
+double span__fraction(const ModeSpan &span, double counted_s, double read_s)
+{
+	if (span.mode == "mixed")
+		return span.sample_fraction;  // folded: kept as it was folded
+	if (span.mode != "sampled")
+		return 1;
+	return read_s > 0 ? counted_s / read_s : 0;
+}
+
+} // namespace
+
+const char *mode_reason__name(ModeReason r)
+{
+	switch (r) {
+	case ModeReason::forced:
+		return "forced";
+	case ModeReason::over_budget:
+		return "over_budget";
+	case ModeReason::under_budget:
+		return "under_budget";
+	}
+	return "unknown";
+}
+
+void Aggregator::on_mode_change(pid_t pid, const ModeChange &c)
+{
+	auto it = procs_.find(pid);
+	if (it == procs_.end() || it->second.frozen)
+		return;
+	ProcessState &st = it->second;
+	if (st.acct && c.sampled)
+		st.acct->counting_since_reading = false;  // the probes count only in windows from now on
+	double at = c.at.mono_ns > st.proc.attached_mono_ns ? (c.at.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
+	if (st.modes.empty())
+		st.modes.push_back({});
+	ModeSpan &open = st.modes.back();
+	open.sample_fraction = span__fraction(open, st.span_counted_s, st.span_read_s);
+	open.to_s = at;
+	ModeSpan next{c.sampled ? "sampled" : "exact", mode_reason__name(c.reason), at, at, c.cost * 100, 1};
+	// A change within a millisecond of the span's start (--sampled right after the baseline
+	// reading) replaces it: the process never ran in the old mode.
+	if (at - open.from_s < 1e-3) {
+		next.from_s = open.from_s;
+		open = next;
+	} else {
+		st.modes.push_back(next);
+	}
+	st.span_counted_s = st.span_read_s = 0;
+	// A service whose load comes and goes switches all day: the oldest spans fold into one
+	// ("mixed" if they differ), so the history every snapshot carries stays bounded.
+	if (st.modes.size() > kMaxModeSpans) {
+		ModeSpan &first = st.modes[0];
+		const ModeSpan &second = st.modes[1];
+		double a_s = first.to_s - first.from_s, b_s = second.to_s - second.from_s;
+		double fraction = (first.mode == "exact" ? 1 : first.sample_fraction) * a_s +
+				  (second.mode == "exact" ? 1 : second.sample_fraction) * b_s;
+		first.sample_fraction = a_s + b_s > 0 ? fraction / (a_s + b_s) : 1;
+		if (first.mode != second.mode)
+			first.mode = "mixed";
+		first.to_s = second.to_s;
+		st.modes.erase(st.modes.begin() + 1);
+	}
+}
+
+// The mode history up to `now` (the open span ends there).
+std::vector<ModeSpan> Aggregator::modes__at(const ProcessState &st, Clock now) const
+{
+	std::vector<ModeSpan> modes = st.modes;
+	if (modes.empty())
+		modes.push_back({});
+	ModeSpan &open = modes.back();
+	open.to_s = now.mono_ns > st.proc.attached_mono_ns ? (now.mono_ns - st.proc.attached_mono_ns) / 1e9 : 0;
+	open.sample_fraction = span__fraction(open, st.span_counted_s, st.span_read_s);
+	return modes;
+}
+
+Aggregator::RateInputs Aggregator::accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const
+{
+	RateInputs t{a.created, a.exited, a.live, 0, 0};
+	if (!a.counting_since_reading)
+		return t;
+	gort_proc_stats now = counters.stats(pid);
+	const gort_proc_stats &then = a.bpf_totals_seen;
+	t.created += now.created - then.created;
+	t.exited += now.exited - then.exited;
+	t.live += now.live_delta - then.live_delta;
+	return t;
 }
 
 void Aggregator::on_probes_paused(pid_t pid)
@@ -145,10 +264,11 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const Co
 {
 	const Accounting &a = *st.acct;
 	GoroutineCounts &g = s.goroutines;
-	g.created = a.created;
-	g.exited = a.exited;
-	g.live = a.live;
-	g.peak = a.peak;
+	RateInputs t = accounting__totals(a, counters, st.proc.pid);
+	g.created = t.created;
+	g.exited = t.exited;
+	g.live = t.live;
+	g.peak = std::max(a.peak, t.live);
 	g.live_at_attach = static_cast<uint64_t>(std::max<int64_t>(a.alive0, 0));
 	g.system_created = a.system_new.size();
 	g.system_exited = 0;
@@ -162,12 +282,6 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const Co
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
 	}
 	if (a.counting_since_reading) {
-		gort_proc_stats now = counters.stats(s.pid);
-		const gort_proc_stats &then = a.bpf_totals_seen;
-		g.created += now.created - then.created;
-		g.exited += now.exited - then.exited;
-		g.live += now.live_delta - then.live_delta;
-		g.peak = std::max(g.peak, g.live);
 		for (const auto &[key, counts] : counters.sites(s.pid)) {
 			SiteAddr addr{key.startpc, key.gopc};
 			auto seen = a.bpf_seen.find(addr);

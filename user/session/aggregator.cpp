@@ -288,6 +288,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 		s.cost.trap_ns = trap_ns_;
 		s.cost.cpu_percent = st.traps_per_sec * trap_ns_ / 1e7;
 	}
+	s.cost.modes = modes__at(st, now);
 
 	s.gc_cycles = counters.gc_cycles;
 	s.stw_gc = st.stw_gc.stats();
@@ -379,11 +380,17 @@ void Aggregator::advance(pid_t pid, const CounterSource &counters, Clock now)
 	auto it = procs_.find(pid);
 	if (it == procs_.end() || it->second.frozen)
 		return;
+	ProcessState &st = it->second;
 	gort_proc_stats c = counters.stats(pid);
-	rates__advance(it->second,
-		       {c.created, c.exited, static_cast<int64_t>(it->second.alive_at_attach()) + c.live_delta, c.gc_cycles,
-			c.created + c.exited + c.sys_created + c.sys_exited},
-		       now);
+	uint64_t traps = proc_stats__traps(c);
+	// What build() advances from: the readings' figures once there are readings.
+	if (st.acct) {
+		RateInputs t = accounting__totals(*st.acct, counters, pid);
+		rates__advance(st, {t.created, t.exited, t.live, c.gc_cycles, traps}, now);
+	}
+	else
+		rates__advance(st, {c.created, c.exited, static_cast<int64_t>(st.alive_at_attach()) + c.live_delta, c.gc_cycles, traps},
+			       now);
 }
 
 std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSource &counters) const
@@ -393,6 +400,8 @@ std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSourc
 		return std::nullopt;
 	if (it->second.frozen)
 		return it->second.last.goroutines.live;
+	if (it->second.acct)
+		return accounting__totals(*it->second.acct, counters, pid).live;
 	return static_cast<int64_t>(it->second.alive_at_attach()) + counters.stats(pid).live_delta;
 }
 

@@ -49,18 +49,74 @@ struct TracedProcess {
 // User goroutines (runtime.NumGoroutine's) alive at attach: those not started in the runtime.
 uint64_t traced_process__live_at_attach(const TracedProcess &p);
 
+// One site of a census (a read of runtime.allgs) as the accounting uses it: the goroutines alive
+// there now, and the IDs of those at a runtime-internal site (they took goroutine IDs without
+// being user goroutines: on_reading tells the new ones apart by ID). Only that is kept, so that a
+// recording stores a census in a few bytes per site, not per goroutine.
+struct CensusSite {
+	SiteAddr site;  // runtime addresses (load bias included)
+	int64_t live = 0;
+	std::vector<uint64_t> system_goids;
+};
+
 // One look at a traced process's runtime state, taken by the Session in sampled/auto mode
-// (user/session/sampler.h): the runtime's own totals and a census of runtime.allgs, with how
+// (user/session/sampler.cpp): the runtime's own totals and a census of runtime.allgs, with how
 // much of the interval since the previous reading the goroutine probes were counting.
 struct GoroutineReading {
 	Clock at;
 	goprocess::RuntimeCounts counts;
-	std::vector<goprocess::GoroutineRecord> census;  // addresses link-time (load bias removed)
-	uint64_t load_bias = 0;
+	std::vector<CensusSite> sites;  // Aggregator::census_sites
 	double fraction = 1;    // probes counting / interval since the previous reading
 	bool sampled = false;   // the mode from this reading on
 	bool forced = false;    // never switches (--sampled for tests)
 	double budget = 0;      // --overhead, fraction of one CPU
+	double trap_ns = 0;     // the calibrated cost of one trap the figures used (for a recording)
+};
+
+// Why a process changed mode (issue 9): --sampled; exact mode's traps cost more than the budget;
+// back well under it.
+enum class ModeReason : uint8_t { forced = 1, over_budget = 2, under_budget = 3 };
+const char *mode_reason__name(ModeReason r);
+
+struct ModeChange {
+	Clock at;
+	bool sampled = false;  // the mode from now on
+	ModeReason reason = ModeReason::forced;
+	double cost = 0;       // what exact mode was estimated to cost then, share of one CPU
+	double budget = 0;     // --overhead, share of one CPU
+};
+
+// The BPF counters a reading was taken with, copied once: the aggregator and a recorder see the
+// same values (the maps move between two reads while the probes count), and a replay rebuilds it
+// from the file.
+class ReadingCounters : public CounterSource {
+public:
+	ReadingCounters(pid_t pid, gort_proc_stats stats, std::vector<std::pair<gort_site_key, gort_site_stats>> sites)
+	    : pid_(pid), stats_(stats), sites_(std::move(sites))
+	{
+	}
+	ReadingCounters(pid_t pid, const CounterSource &live) : ReadingCounters(pid, live.stats(pid), live.sites(pid)) {}
+	gort_proc_stats stats(pid_t pid) const override { return pid == pid_ ? stats_ : gort_proc_stats{}; }
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites(pid_t pid) const override
+	{
+		return pid == pid_ ? sites_ : std::vector<std::pair<gort_site_key, gort_site_stats>>{};
+	}
+	std::vector<std::pair<gort_syscall_key, gort_syscall_stats>> syscalls(pid_t) const override { return {}; }
+
+private:
+	pid_t pid_;
+	gort_proc_stats stats_;
+	std::vector<std::pair<gort_site_key, gort_site_stats>> sites_;
+};
+
+// What sampled/auto mode decides besides the ring-buffer records: each reading (with the
+// counters it was taken with) and each change of mode. A recorder implements it, so that the
+// replay feeds the same readings to the aggregator and `report` shows what `top` showed.
+class ReadingSink {
+public:
+	virtual ~ReadingSink() = default;
+	virtual void on_reading(pid_t pid, const GoroutineReading &r, const CounterSource &counters) = 0;
+	virtual void on_mode_change(pid_t pid, const ModeChange &c) = 0;
 };
 
 class Aggregator : public EventSink {
@@ -90,6 +146,14 @@ public:
 	// now on (the first one is the baseline), per-site created/exited from the BPF counts scaled
 	// by each interval's fraction. Returns the cost figures the budget decides on.
 	ProbeCost on_reading(pid_t pid, const GoroutineReading &r, const CounterSource &counters);
+	// A census of the process (link-time addresses, as goroutine_snapshot__read gives them)
+	// reduced to what on_reading keeps of it.
+	std::vector<CensusSite> census_sites(pid_t pid, const std::vector<goprocess::GoroutineRecord> &census,
+					     uint64_t load_bias);
+	// The process's mode changed (the next readings say so too): kept for the mode history. A
+	// change to sampled pauses the probes as on_probes_paused does, so that a replay, which has
+	// the mode changes, keeps the same figures.
+	void on_mode_change(pid_t pid, const ModeChange &c);
 	// Sampled/auto mode: the goroutine probes of PID stop counting (a window ends, or auto mode
 	// leaves exact). Until the next reading, the figures stay those of the last reading.
 	void on_probes_paused(pid_t pid);
@@ -152,6 +216,9 @@ private:
 		bool frozen = false;
 		ProcessSnapshot last;
 		std::optional<Accounting> acct;
+		// The modes over the session, oldest first; the last one is open (to_s set at build).
+		std::vector<ModeSpan> modes;
+		double span_counted_s = 0, span_read_s = 0;  // the open span's readings: probes counting / covered
 		uint64_t last_traps = 0;
 		double traps_per_sec = 0;
 	};
@@ -169,6 +236,9 @@ private:
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
 	void apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters);
+	// The readings' totals now: plus the BPF counts since the last reading while exact.
+	RateInputs accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const;
+	std::vector<ModeSpan> modes__at(const ProcessState &st, Clock now) const;
 
 	uint64_t slow_syscall_ns_;
 	double trap_ns_ = 0;

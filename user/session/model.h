@@ -127,6 +127,15 @@ struct HeapStats {
 // goroutine created or ended. In "exact" mode they are always on; in "sampled" mode the totals
 // and live counts come from the runtime's own state and the probes run only for a fraction of
 // each interval, so per-site created/exited are estimates (counts in the windows / fraction).
+// One stretch of a session in one mode, for the record of what was estimated when.
+struct ModeSpan {
+	std::string mode = "exact";  // "exact", "sampled", or "mixed" (the oldest spans, folded past 64)
+	std::string reason = "start";  // why it began: "start", "forced", "over_budget", "under_budget"
+	double from_s = 0, to_s = 0;   // seconds since attach (the last span: to the snapshot's time)
+	double cost_percent = 0;       // exact mode's estimated cost when it began, % of one CPU (switches only)
+	double sample_fraction = 1;    // sampled: share of the span the goroutine probes counted
+};
+
 struct ProbeCost {
 	std::string mode = "exact";     // "exact" or "sampled" (now)
 	bool forced = true;             // --exact (or a recording/library default): never switches
@@ -138,6 +147,10 @@ struct ProbeCost {
 	double cpu_percent = 0;         // traps_per_sec * trap_ns: CPU imposed on the target, % of one CPU
 	double budget_percent = 0;      // --overhead
 	uint64_t mode_changes = 0;
+	std::vector<ModeSpan> modes;    // the mode over the session, oldest first
+	// Seconds since attach of the last reading of the runtime's state (-1: none, exact mode's
+	// BPF counts). While sampled, goroutine totals and per-site live are that reading's.
+	double last_reading_s = -1;
 };
 
 struct ProcessSnapshot {

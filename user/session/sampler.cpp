@@ -53,7 +53,7 @@ void Session::sampling__start(pid_t pid, std::shared_ptr<const gobinary::GoBinar
 	if (opts_.goroutine_mode == GoroutineMode::sampled && sampling__may_sample(pid, s)) {
 		// Sampled from the start: a first interval in exact mode would cost the target a whole
 		// interval of traps.
-		s.sampled = true;
+		sampling__mode(pid, s, true, ModeReason::forced);
 		sampling__count(pid, s, false, clock__now().mono_ns);
 	}
 	sampling_.emplace(pid, std::move(s));
@@ -77,10 +77,20 @@ void Session::sampling__watch(pid_t pid, Sampling &s, uint64_t now)
 	// switch, not only up to the last interval's reading (a process that ends soon after would
 	// keep those).
 	sampling__reading(pid, s, now);
-	s.sampled = true;
 	s.exact_cost = cost;
+	sampling__mode(pid, s, true, ModeReason::over_budget);
 	s.intervals_since_window = 0;
 	sampling__count(pid, s, false, now);
+}
+
+// A switch between exact and sampled: the model's mode history and a recorder hear of it.
+void Session::sampling__mode(pid_t pid, Sampling &s, bool sampled, ModeReason why)
+{
+	s.sampled = sampled;
+	ModeChange c{clock__now(), sampled, why, s.exact_cost, opts_.overhead};
+	aggregator_.on_mode_change(pid, c);
+	if (reading_sink_)
+		reading_sink_->on_mode_change(pid, c);
 }
 
 // System-wide, copies of one binary share their goroutine probes (probes/tracer.h AttachScope):
@@ -151,15 +161,19 @@ void Session::sampling__reading(pid_t pid, Sampling &s, uint64_t now)
 		return; // the process is ending: poll() freezes it
 	r.counts = *counts;
 	try {
-		r.census = goprocess::goroutine_snapshot__read(*s.binary, *s.mem, s.load_bias);
+		r.sites = aggregator_.census_sites(pid, goprocess::goroutine_snapshot__read(*s.binary, *s.mem, s.load_bias),
+						   s.load_bias);
 	} catch (const UserError &) {
 		return;
 	}
-	r.load_bias = s.load_bias;
 	r.sampled = s.sampled;
 	r.forced = opts_.goroutine_mode == GoroutineMode::sampled;
 	r.budget = opts_.overhead;
-	ProbeCost cost = aggregator_.on_reading(pid, r, tracer_);
+	r.trap_ns = aggregator_.trap_ns();
+	ReadingCounters counters(pid, tracer_);  // one copy: the recorder gets what the aggregator got
+	ProbeCost cost = aggregator_.on_reading(pid, r, counters);
+	if (reading_sink_)
+		reading_sink_->on_reading(pid, r, counters);
 	if (std::getenv("GORT_DEBUG"))
 		fmt::print(stderr, "gort debug: PID {} reading: interval {:.1f} ms, fraction {:.3f}, traps/s {:.0f}, {} alive\n", pid,
 			   interval / 1e6, r.fraction, cost.traps_per_sec, r.counts.alive);
@@ -189,12 +203,12 @@ void Session::sampling__tick()
 			bool forced = opts_.goroutine_mode == GoroutineMode::sampled;
 			// Hysteresis: back to exact only well under the budget.
 			if (!s.sampled && (forced || s.exact_cost > opts_.overhead) && sampling__may_sample(pid, s)) {
-				s.sampled = true;
+				sampling__mode(pid, s, true, forced ? ModeReason::forced : ModeReason::over_budget);
 				sampling__count(pid, s, false, clock__now().mono_ns);
 				continue; // the first window opens next interval
 			}
 			if (s.sampled && !forced && s.exact_cost < opts_.overhead / 2) {
-				s.sampled = false;
+				sampling__mode(pid, s, false, ModeReason::under_budget);
 				sampling__count(pid, s, true, now);
 				s.watch_ns = clock__now().mono_ns;
 				s.watch_traps = proc_stats__traps(tracer_.stats(pid));

@@ -99,6 +99,8 @@ public:
 	// For a recorder: called when a process has ended, after its last records were delivered and
 	// before it is frozen (at `now`) and detached, while counters() still has its maps.
 	void set_before_detach(std::function<void(const TracedProcess &, Clock)> hook) { before_detach_ = std::move(hook); }
+	// For a recorder: every reading of sampled/auto mode and every change of mode (sampler.cpp).
+	void set_reading_sink(ReadingSink &sink) { reading_sink_ = &sink; }
 
 private:
 	struct FanOut : EventSink {
@@ -142,6 +144,7 @@ private:
 	void sampling__reading(pid_t pid, Sampling &s, uint64_t now);
 	void sampling__count(pid_t pid, Sampling &s, bool on, uint64_t now);
 	void sampling__watch(pid_t pid, Sampling &s, uint64_t now);
+	void sampling__mode(pid_t pid, Sampling &s, bool sampled, ModeReason why);
 	int sampling__timeout(int timeout_ms) const;
 	std::map<pid_t, Sampling> sampling_;
 
@@ -153,6 +156,7 @@ private:
 	std::set<pid_t> refused_;  // noted once; a new exec of the PID clears it
 	uint64_t exec_lost_seen_ = 0;
 	std::function<void(const TracedProcess &, Clock)> before_detach_;
+	ReadingSink *reading_sink_ = nullptr;
 
 	// Declared before the tracer: its ring buffer delivers into them until it is destroyed.
 	Aggregator aggregator_;

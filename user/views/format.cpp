@@ -156,4 +156,21 @@ std::string format__probe_cost(const session::ProbeCost &c, bool short_form)
 	return fmt::format("{} {:.0f} traps/s ≈{} CPU", mode, c.traps_per_sec, cpu);
 }
 
+std::vector<std::string> probe_cost__estimated(const session::ProbeCost &c)
+{
+	if (!c.sites_estimated)
+		return {};
+	return {"sites.created", "sites.exited"};
+}
+
+std::vector<std::string> probe_cost__exact(const session::ProbeCost &c)
+{
+	// Totals and per-site live come from the runtime's own state in sampled mode; GC, STW and
+	// syscall probes never sample.
+	std::vector<std::string> exact = {"goroutines", "sites.live", "gc", "heap", "stw", "syscalls", "runtime_waits"};
+	if (!c.sites_estimated)
+		exact.insert(exact.begin() + 2, {"sites.created", "sites.exited"});
+	return exact;
+}
+
 } // namespace gort::views

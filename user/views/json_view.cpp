@@ -96,6 +96,17 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 	for (const auto &c : p.gc_recent)
 		recent.push_back(gctrace__json(c));
 
+	// The mode over the session: when the per-site counts became estimates, and why.
+	nlohmann::json modes = nlohmann::json::array();
+	for (const auto &m : p.cost.modes) {
+		nlohmann::json span = {{"mode", m.mode}, {"reason", m.reason}, {"from_s", m.from_s}, {"to_s", m.to_s}};
+		if (m.reason == "over_budget" || m.reason == "under_budget")
+			span["exact_cost_percent"] = m.cost_percent;
+		if (m.mode != "exact")
+			span["sample_fraction"] = m.sample_fraction;
+		modes.push_back(span);
+	}
+
 	const auto &g = p.goroutines;
 	return {
 		{"pid", p.pid},
@@ -145,6 +156,10 @@ nlohmann::json process__json(const session::ProcessSnapshot &p)
 				{"cpu_percent", p.cost.cpu_percent},
 				{"budget_percent", p.cost.budget_percent},
 				{"mode_changes", p.cost.mode_changes},
+				{"modes", modes},
+				{"last_reading_s", p.cost.last_reading_s >= 0 ? nlohmann::json(p.cost.last_reading_s) : nlohmann::json()},
+				{"estimated", probe_cost__estimated(p.cost)},
+				{"exact", probe_cost__exact(p.cost)},
 			}},
 	};
 }

@@ -103,6 +103,25 @@ void text__process(std::string &out, const std::string &time, const session::Pro
 			  "sites_estimated={}\n",
 		p.cost.mode, p.cost.traps_per_sec, p.cost.trap_ns, p.cost.cpu_percent, p.cost.sample_fraction,
 		p.cost.sites_estimated ? "yes" : "no");
+	for (const auto &m : p.cost.modes) {
+		fmt::format_to(o, "  mode {} from={:.1f}s to={:.1f}s reason={}", m.mode, m.from_s, m.to_s, m.reason);
+		if (m.reason == "over_budget" || m.reason == "under_budget")
+			fmt::format_to(o, " exact_cost={:.2f}%", m.cost_percent);
+		if (m.mode != "exact")
+			fmt::format_to(o, " probes_on={:.1f}%", m.sample_fraction * 100);
+		fmt::format_to(o, "\n");
+	}
+	auto list = [](const std::vector<std::string> &v) {
+		std::string s;
+		for (const auto &x : v)
+			s += (s.empty() ? "" : ",") + x;
+		return s.empty() ? std::string("none") : s;
+	};
+	fmt::format_to(o, "  estimated={} exact={}", list(probe_cost__estimated(p.cost)), list(probe_cost__exact(p.cost)));
+	// Sampled: the totals and live counts are the last reading's, not the probes' up to now.
+	if (p.cost.mode == "sampled" && p.cost.last_reading_s >= 0)
+		fmt::format_to(o, " as_of={:.1f}s", p.cost.last_reading_s);
+	fmt::format_to(o, "\n");
 	fmt::format_to(o, "  lost_events={}\n", p.lost_events);
 }
 

@@ -55,6 +55,11 @@ std::string format__memory_limit(int64_t limit);   // "none" (math.MaxInt64) or 
 // "exact 1200 traps/s ≈0.38% CPU", "sampled 5% 60 traps/s ≈0.02% CPU" (what the probes cost
 // the target); short: "sampled 0.02%".
 std::string format__probe_cost(const session::ProbeCost &c, bool short_form = false);
+// Which figures of a process are estimates (sampled mode's per-site created/exited: the probes'
+// counts in sampling windows, scaled to the runtime's exact totals) and which are exact, as the
+// JSON paths of json__snapshot name them.
+std::vector<std::string> probe_cost__estimated(const session::ProbeCost &c);
+std::vector<std::string> probe_cost__exact(const session::ProbeCost &c);
 std::string format__sparkline(const std::vector<int64_t> &values, size_t width);
 
 // `gort record`'s progress line (no newline): "gort: recording to F: 12s, 340 events, 1.2 KiB, 0 lost".

@@ -79,10 +79,45 @@ struct SelectionArgs {
 	}
 };
 
+// --exact / --sampled / --overhead: how goroutines are counted, the same for top and record.
+struct ModeArgs {
+	std::string overhead = "1%";
+	bool exact = false, sampled = false;
+
+	void add_to(CLI::App *cmd)
+	{
+		cmd->add_flag("--exact", exact, "count every goroutine with a probe (a uprobe trap per goroutine "
+						"created or ended), whatever it costs the target");
+		cmd->add_flag("--sampled", sampled, "always count from the runtime's state, probes on for a "
+						    "fraction of each interval (per-site rates estimated)");
+		cmd->add_option("--overhead", overhead, "CPU the goroutine probes may cost each target, in % of "
+						       "one CPU, before it is sampled")
+			->capture_default_str();
+	}
+
+	void resolve(session::GoroutineMode &mode, double &budget) const
+	{
+		if (exact && sampled)
+			throw UserError(ExitCode::usage, "--exact and --sampled exclude each other; pick one");
+		mode = exact ? session::GoroutineMode::exact
+		       : sampled ? session::GoroutineMode::sampled
+				 : session::GoroutineMode::auto_;
+		std::string pct = overhead;
+		if (!pct.empty() && pct.back() == '%')
+			pct.pop_back();
+		char *end = nullptr;
+		double v = std::strtod(pct.c_str(), &end);
+		if (pct.empty() || *end || !(v > 0) || v > 100)
+			throw UserError(ExitCode::usage, "--overhead " + overhead + ": give a percentage of one CPU in (0, 100], e.g. 1% or 0.5");
+		budget = v / 100;
+	}
+};
+
 struct TopArgs {
 	SelectionArgs select;
-	std::string interval = "1s", duration, threshold = "1ms", overhead = "1%";
-	bool json = false, exact = false, sampled = false;
+	std::string interval = "1s", duration, threshold = "1ms";
+	bool json = false;
+	ModeArgs mode;
 	bool with_selection = false;
 
 	void add_to(CLI::App *cmd, bool selects)
@@ -94,15 +129,8 @@ struct TopArgs {
 		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
 		cmd->add_flag("--json", json, "one JSON object per interval on stdout (NDJSON)");
 		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
-		if (selects) {
-			cmd->add_flag("--exact", exact, "count every goroutine with a probe (a uprobe trap per goroutine "
-							"created or ended), whatever it costs the target");
-			cmd->add_flag("--sampled", sampled, "always count from the runtime's state, probes on for a "
-							    "fraction of each interval (per-site rates estimated)");
-			cmd->add_option("--overhead", overhead, "CPU the goroutine probes may cost each target, in % of "
-							       "one CPU, before it is sampled")
-				->capture_default_str();
-		}
+		if (selects)
+			mode.add_to(cmd);
 	}
 
 	TopOptions resolve() const
@@ -115,19 +143,7 @@ struct TopArgs {
 			o.duration = parse_positive("--duration", duration);
 		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
 		o.json = json;
-		if (exact && sampled)
-			throw UserError(ExitCode::usage, "--exact and --sampled exclude each other; pick one");
-		o.goroutine_mode = exact ? session::GoroutineMode::exact
-				   : sampled ? session::GoroutineMode::sampled
-					     : session::GoroutineMode::auto_;
-		std::string pct = overhead;
-		if (!pct.empty() && pct.back() == '%')
-			pct.pop_back();
-		char *end = nullptr;
-		double v = std::strtod(pct.c_str(), &end);
-		if (pct.empty() || *end || !(v > 0) || v > 100)
-			throw UserError(ExitCode::usage, "--overhead " + overhead + ": give a percentage of one CPU in (0, 100], e.g. 1% or 0.5");
-		o.overhead = v / 100;
+		mode.resolve(o.goroutine_mode, o.overhead);
 		return o;
 	}
 };
@@ -166,6 +182,7 @@ struct RecordArgs {
 	SelectionArgs select;
 	std::string output, interval = "1s", duration, threshold = "1ms";
 	bool force = false;
+	ModeArgs mode;
 
 	void add_to(CLI::App *cmd)
 	{
@@ -175,6 +192,7 @@ struct RecordArgs {
 		cmd->add_option("--duration", duration, "stop after this long, e.g. 30s, 5m");
 		cmd->add_option("--interval", interval, "how often counters are recorded, e.g. 1s")->capture_default_str();
 		cmd->add_option("--syscall-threshold", threshold, "slow syscall threshold")->capture_default_str();
+		mode.add_to(cmd);
 	}
 
 	RecordOptions resolve() const
@@ -189,6 +207,7 @@ struct RecordArgs {
 		if (!duration.empty())
 			o.duration = parse_positive("--duration", duration);
 		o.syscall_threshold = parse_positive("--syscall-threshold", threshold);
+		mode.resolve(o.goroutine_mode, o.overhead);
 		return o;
 	}
 };
@@ -273,12 +292,14 @@ int cli__run(int argc, char **argv)
 	serve_args.add_to(serve);
 
 	RecordArgs record_args;
-	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export");
+	auto *record = app.add_subcommand("record", "record what top shows, event by event, to a file for report and export "
+						     "(mode as top's: auto by default; each reading and mode change is kept)");
 	record_args.add_to(record);
 
 	std::string report_file;
 	bool report_json = false;
-	auto *report = app.add_subcommand("report", "the summary top shows, from a recording");
+	auto *report = app.add_subcommand("report", "the summary top shows, from a recording, with the mode over time "
+						     "and which figures are estimates (sampled mode's per-site created/exited)");
 	report->add_option("FILE", report_file, "a file written by gort record")->required();
 	report->add_flag("--json", report_json, "one JSON object on stdout (the schema of top --json)");
 

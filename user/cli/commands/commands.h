@@ -41,6 +41,9 @@ struct RecordOptions {
 	std::chrono::nanoseconds interval = std::chrono::seconds(1);
 	std::optional<std::chrono::nanoseconds> duration;
 	std::chrono::nanoseconds syscall_threshold = std::chrono::milliseconds(1);
+	// As top's: the file carries each reading and mode change, so report shows what top would.
+	session::GoroutineMode goroutine_mode = session::GoroutineMode::exact;
+	double overhead = 0.01;
 };
 
 // gort serve: top's loop, each snapshot published on an HTTP endpoint (Prometheus text format).

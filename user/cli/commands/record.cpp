@@ -101,11 +101,14 @@ int record__run(const RecordOptions &opts)
 	session::SessionOptions so = session_options__for(opts.select, opts.syscall_threshold);
 	so.record_lifecycle = true;
 	so.forget_ended = true;
+	so.goroutine_mode = opts.goroutine_mode;
+	so.overhead = opts.overhead;
 	session::DriverOptions o = driver_options__for(opts.select, opts.interval, opts.duration);
 	o.verb = "recording";
 	session::Driver driver(so, o);
 	record::Recorder recorder(writer, driver.session().counters());
 	driver.session().add_sink(recorder);
+	driver.session().set_reading_sink(recorder);
 	driver.session().set_before_detach([&](const session::TracedProcess &p, Clock now) { recorder.on_exit(p, now); });
 	RecordHooks hooks(driver.session(), writer, recorder, opts);
 	driver.attach(hooks);
