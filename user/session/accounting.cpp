@@ -238,12 +238,11 @@ std::vector<ModeSpan> Aggregator::modes__at(const ProcessState &st, Clock now) c
 	return modes;
 }
 
-Aggregator::RateInputs Aggregator::accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const
+Aggregator::RateInputs Aggregator::accounting__totals(const Accounting &a, const gort_proc_stats &now) const
 {
 	RateInputs t{a.created, a.exited, a.live, 0, 0};
 	if (!a.counting_since_reading)
 		return t;
-	gort_proc_stats now = counters.stats(pid);
 	const gort_proc_stats &then = a.bpf_totals_seen;
 	t.created += now.created - then.created;
 	t.exited += now.exited - then.exited;
@@ -260,11 +259,12 @@ void Aggregator::on_probes_paused(pid_t pid)
 
 // Replaces the BPF-derived goroutine figures of a snapshot with the readings', plus what the
 // probes counted since the last reading if they counted everything since (exact mode).
-void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters)
+void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const gort_proc_stats &stats,
+				  const std::vector<std::pair<gort_site_key, gort_site_stats>> &bpf_sites)
 {
 	const Accounting &a = *st.acct;
 	GoroutineCounts &g = s.goroutines;
-	RateInputs t = accounting__totals(a, counters, st.proc.pid);
+	RateInputs t = accounting__totals(a, stats);
 	g.created = t.created;
 	g.exited = t.exited;
 	g.live = t.live;
@@ -282,7 +282,7 @@ void Aggregator::apply_accounting(ProcessState &st, ProcessSnapshot &s, const Co
 		site.exited = static_cast<uint64_t>(std::llround(counts.second));
 	}
 	if (a.counting_since_reading) {
-		for (const auto &[key, counts] : counters.sites(s.pid)) {
+		for (const auto &[key, counts] : bpf_sites) {
 			SiteAddr addr{key.startpc, key.gopc};
 			auto seen = a.bpf_seen.find(addr);
 			gort_site_stats d = counts;

@@ -263,7 +263,8 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	std::map<SiteAddr, Site> sites;
 	for (const auto &[addr, alive] : p.alive_at_attach)
 		sites[addr].live = static_cast<int64_t>(alive);
-	for (const auto &[key, counts] : source.sites(pid)) {
+	const auto bpf_sites = source.sites(pid);
+	for (const auto &[key, counts] : bpf_sites) {
 		Site &site = sites[SiteAddr{key.startpc, key.gopc}];
 		site.created += counts.created;
 		site.exited += counts.exited;
@@ -274,7 +275,7 @@ ProcessSnapshot Aggregator::build(ProcessState &st, const CounterSource &source,
 	g.live = static_cast<int64_t>(g.live_at_attach) + counters.live_delta;
 	g.peak = static_cast<int64_t>(g.live_at_attach) + std::max<int64_t>(counters.peak_delta, 0);
 	if (st.acct)
-		apply_accounting(st, s, source);
+		apply_accounting(st, s, counters, bpf_sites);
 	uint64_t traps = proc_stats__traps(counters);
 
 	rates__advance(st, {g.created, g.exited, g.live, counters.gc_cycles, traps}, now);
@@ -385,7 +386,7 @@ void Aggregator::advance(pid_t pid, const CounterSource &counters, Clock now)
 	uint64_t traps = proc_stats__traps(c);
 	// What build() advances from: the readings' figures once there are readings.
 	if (st.acct) {
-		RateInputs t = accounting__totals(*st.acct, counters, pid);
+		RateInputs t = accounting__totals(*st.acct, c);
 		rates__advance(st, {t.created, t.exited, t.live, c.gc_cycles, traps}, now);
 	}
 	else
@@ -401,7 +402,7 @@ std::optional<int64_t> Aggregator::live_goroutines(pid_t pid, const CounterSourc
 	if (it->second.frozen)
 		return it->second.last.goroutines.live;
 	if (it->second.acct)
-		return accounting__totals(*it->second.acct, counters, pid).live;
+		return accounting__totals(*it->second.acct, counters.stats(pid)).live;
 	return static_cast<int64_t>(it->second.alive_at_attach()) + counters.stats(pid).live_delta;
 }
 

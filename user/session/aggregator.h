@@ -235,9 +235,12 @@ private:
 	std::vector<Site> sites__finish(ProcessState &st, std::map<SiteAddr, Site> sites);
 	const SiteNames &site_names(ProcessState &st, const SiteAddr &addr);
 
-	void apply_accounting(ProcessState &st, ProcessSnapshot &s, const CounterSource &counters);
+	// `stats`, `sites`: the BPF counters build() read for this snapshot (read once, used twice).
+	void apply_accounting(ProcessState &st, ProcessSnapshot &s, const gort_proc_stats &stats,
+			      const std::vector<std::pair<gort_site_key, gort_site_stats>> &sites);
 	// The readings' totals now: plus the BPF counts since the last reading while exact.
-	RateInputs accounting__totals(const Accounting &a, const CounterSource &counters, pid_t pid) const;
+	// `now`: the process's BPF counters as just read.
+	RateInputs accounting__totals(const Accounting &a, const gort_proc_stats &now) const;
 	std::vector<ModeSpan> modes__at(const ProcessState &st, Clock now) const;
 
 	uint64_t slow_syscall_ns_;
