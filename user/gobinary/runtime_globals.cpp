@@ -23,6 +23,21 @@ struct RipRefs {
 };
 
 // How far apart (in references) the closest occurrences of all `addrs` are in `order`.
+// The one address of `addrs` that `fits`: nullopt if none does, and if several do (a decoder
+// refuses to guess between candidates).
+template <typename Fits>
+std::optional<uint64_t> only_fit(const std::set<uint64_t> &addrs, Fits fits)
+{
+	std::optional<uint64_t> found;
+	for (uint64_t a : addrs)
+		if (fits(a)) {
+			if (found)
+				return std::nullopt;
+			found = a;
+		}
+	return found;
+}
+
 size_t span_of(const std::vector<uint64_t> &order, const std::vector<uint64_t> &addrs)
 {
 	size_t best = SIZE_MAX;
@@ -165,14 +180,9 @@ std::optional<uint64_t> runtime_globals__allgs(const GoBinary &bin, const Struct
 	auto refs = rip_refs(bin, "runtime.allgadd");
 	if (!refs)
 		return std::nullopt;
-	std::optional<uint64_t> found;
-	for (uint64_t a : refs->all)
-		if (refs->all.count(a + 8) && refs->all.count(a + 16) && !refs->xchg.count(a) && !refs->xchg.count(a + 8)) {
-			if (found)
-				return std::nullopt;
-			found = a;
-		}
-	return found;
+	return only_fit(refs->all, [&](uint64_t a) {
+		return refs->all.count(a + 8) && refs->all.count(a + 16) && !refs->xchg.count(a) && !refs->xchg.count(a + 8);
+	});
 }
 
 std::optional<uint64_t> runtime_globals__allglen(const GoBinary &bin, const StructOffsets &offs, Lookup how)
@@ -312,14 +322,7 @@ std::optional<uint64_t> runtime_globals__allp(const GoBinary &bin, Lookup how)
 	auto refs = mcache_flush_refs(bin);
 	if (!refs)
 		return std::nullopt;
-	std::optional<uint64_t> found;
-	for (uint64_t a : refs->load8)
-		if (refs->all.count(a + 8) && !refs->read4.count(a)) {
-			if (found)
-				return std::nullopt;
-			found = a;
-		}
-	return found;
+	return only_fit(refs->load8, [&](uint64_t a) { return refs->all.count(a + 8) && !refs->read4.count(a); });
 }
 
 std::optional<uint64_t> runtime_globals__sched(const GoBinary &bin, const StructOffsets &offs, Lookup how)
@@ -346,15 +349,10 @@ std::optional<uint64_t> runtime_globals__sched(const GoBinary &bin, const Struct
 	}
 	if (!refs)
 		return std::nullopt;
-	std::optional<uint64_t> found;
-	for (uint64_t a : refs->xadd8) {
-		if (a < *goidgen || !refs->xadd4.count(a - *goidgen + *ngsys))
-			continue;
-		if (found)
-			return std::nullopt;
-		found = a - *goidgen;
-	}
-	return found;
+	auto goidgen_addr = only_fit(refs->xadd8, [&](uint64_t a) { return a >= *goidgen && refs->xadd4.count(a - *goidgen + *ngsys); });
+	if (!goidgen_addr)
+		return std::nullopt;
+	return *goidgen_addr - *goidgen;
 }
 
 std::optional<uint64_t> runtime_globals__pause_start_field(const GoBinary &bin)
