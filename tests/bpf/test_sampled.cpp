@@ -69,14 +69,6 @@ QuietRun run_quiet(const GoToolchain &tc, const std::string &variant, gort::sess
 
 void expect_totals_exact(const QuietRun &run) { gort::testing::expect_goroutines_equal_the_programs(run.traced, run.report); }
 
-gort::session::SessionOptions sampled_options()
-{
-	gort::session::SessionOptions o;
-	o.goroutine_mode = gort::session::GoroutineMode::sampled;
-	o.sample_interval = 100ms;
-	o.sample_fraction = 0.25;
-	return o;
-}
 
 } // namespace
 
@@ -100,7 +92,7 @@ TEST_P(SampledBuild, TotalsAndLiveAreExactRatesNearTheTruth)
 	const auto &[tc, variant] = GetParam();
 	if (!gort::testing::workload_built(tc, "groundtruth", variant))
 		GTEST_SKIP() << "no " << variant << " build with go" << tc.version << " (PGO: Go 1.21+)";
-	QuietRun run = run_quiet(tc, variant, sampled_options(),
+	QuietRun run = run_quiet(tc, variant, gort::testing::sampled_test_options(),
 				 {"-paced-churn", "3000", "-paced-for", "2s", "-pre-leakers", "5", "-alloc-mb", "32"});
 	expect_totals_exact(run);
 	EXPECT_EQ(site_live(run.traced, "main.preLeaker"), 5);
@@ -121,11 +113,7 @@ TEST_P(SampledBuild, TotalsAndLiveAreExactRatesNearTheTruth)
 // once it stops; the totals are exact at the end all the same.
 TEST_P(Sampled, SwitchingModesLosesNothing)
 {
-	gort::session::SessionOptions o;
-	o.goroutine_mode = gort::session::GoroutineMode::auto_;
-	o.sample_interval = 100ms;
-	o.overhead = 0.001;
-	o.trap_ns = 3000; // fixed, so the switch does not depend on this machine's speed
+	gort::session::SessionOptions o = gort::testing::auto_tiny_budget_test_options();
 	// Back to exact takes a window (one every few intervals in auto mode) that sees the quiet
 	// program, then a reading: wait for the switch itself.
 	QuietRun run = run_quiet(GetParam(), "plain", o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},

@@ -182,10 +182,7 @@ nlohmann::json probe_cost_json(const ProcessSnapshot &p)
 
 TEST(SampledRecording, ForcedSampledReportsWhatTheSessionShowed)
 {
-	gort::session::SessionOptions o;
-	o.goroutine_mode = gort::session::GoroutineMode::sampled;
-	o.sample_interval = 100ms;
-	o.sample_fraction = 0.25;
+	gort::session::SessionOptions o = gort::testing::sampled_test_options();
 	RecordedRun run = record_quiet(o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},
 				       [](const ProcessSnapshot &) { return true; });
 	expect_replay_equals_live(run);
@@ -211,11 +208,7 @@ TEST(SampledRecording, ForcedSampledReportsWhatTheSessionShowed)
 // once it stops (under budget); the file says when and why, and the totals stay exact.
 TEST(SampledRecording, AutoModeChangesAreInTheFile)
 {
-	gort::session::SessionOptions o;
-	o.goroutine_mode = gort::session::GoroutineMode::auto_;
-	o.sample_interval = 100ms;
-	o.overhead = 0.001;
-	o.trap_ns = 3000; // fixed, so the switch does not depend on this machine's speed
+	gort::session::SessionOptions o = gort::testing::auto_tiny_budget_test_options();
 	RecordedRun run = record_quiet(o, {"-paced-churn", "3000", "-paced-for", "1s", "-alloc-mb", "32"},
 				       [](const ProcessSnapshot &p) { return p.cost.mode == "exact" && p.cost.mode_changes >= 2; });
 	expect_replay_equals_live(run);

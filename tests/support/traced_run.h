@@ -135,6 +135,29 @@ inline void expect_goroutines_equal_the_programs(const gort::session::ProcessSna
 	EXPECT_EQ(site_live(p, "main.churnWorker"), 0);
 }
 
+// The two sampled-mode setups the BPF tests run groundtruth's paced churn under (live and
+// recorded): forced sampled, a quarter of each 100 ms interval counted; and auto mode with a
+// budget the churn exceeds and the quiet program meets, on a fixed trap cost so that the
+// switches do not depend on this machine's speed.
+inline gort::session::SessionOptions sampled_test_options()
+{
+	gort::session::SessionOptions o;
+	o.goroutine_mode = gort::session::GoroutineMode::sampled;
+	o.sample_interval = std::chrono::milliseconds(100);
+	o.sample_fraction = 0.25;
+	return o;
+}
+
+inline gort::session::SessionOptions auto_tiny_budget_test_options()
+{
+	gort::session::SessionOptions o;
+	o.goroutine_mode = gort::session::GoroutineMode::auto_;
+	o.sample_interval = std::chrono::milliseconds(100);
+	o.overhead = 0.001;
+	o.trap_ns = 3000;
+	return o;
+}
+
 // An operand of expect.json: "gort:PATH", "program:PATH", "sum:program:PATH" or a literal; null
 // when a path is missing.
 inline nlohmann::json groundtruth__value(const nlohmann::json &expr, const nlohmann::json &gort, const nlohmann::json &program)
